@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
@@ -56,3 +58,193 @@ def open_store(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     con = connect(path)
     migrate(con)
     return con
+
+
+# --- loading parsed records -------------------------------------------------------------------
+
+_ARTICLE_COLS = ("pmid", "pmid_version", "title", "abstract", "journal", "journal_iso", "pub_year",
+                 "pub_month", "pub_date_raw", "electronic_date", "entrez_date", "date_revised",
+                 "languages", "doi", "pmc", "indexing_method", "citation_status",
+                 "publication_status", "keywords", "is_retracted")
+
+_STR = pa.string()
+_SCHEMAS = {
+    "articles": pa.schema([
+        ("pmid", pa.int64()), ("pmid_version", pa.int32()), ("title", _STR), ("abstract", _STR),
+        ("journal", _STR), ("journal_iso", _STR), ("pub_year", pa.int32()), ("pub_month", pa.int32()),
+        ("pub_date_raw", _STR), ("electronic_date", _STR), ("entrez_date", _STR),
+        ("date_revised", _STR), ("languages", pa.list_(_STR)), ("doi", _STR), ("pmc", _STR),
+        ("indexing_method", _STR), ("citation_status", _STR), ("publication_status", _STR),
+        ("keywords", pa.list_(_STR)), ("is_retracted", pa.bool_())]),
+    "authors": pa.schema([("pmid", pa.int64()), ("position", pa.int32()), ("last_name", _STR),
+                          ("fore_name", _STR), ("initials", _STR), ("collective_name", _STR),
+                          ("affiliations", pa.list_(_STR))]),
+    "abstract_sections": pa.schema([("pmid", pa.int64()), ("idx", pa.int32()), ("label", _STR),
+                                    ("nlm_category", _STR), ("text", _STR)]),
+    "publication_types": pa.schema([("pmid", pa.int64()), ("ui", _STR), ("name", _STR)]),
+    "mesh_headings": pa.schema([
+        ("pmid", pa.int64()), ("position", pa.int32()), ("descriptor_ui", _STR), ("descriptor", _STR),
+        ("major", pa.bool_()),
+        ("qualifiers", pa.list_(pa.struct([("ui", _STR), ("name", _STR), ("major", pa.bool_())])))]),
+    "chemicals": pa.schema([("pmid", pa.int64()), ("ui", _STR), ("name", _STR),
+                            ("registry_number", _STR)]),
+    "comments_corrections": pa.schema([("pmid", pa.int64()), ("ref_type", _STR),
+                                       ("ref_pmid", pa.int64()), ("ref_source", _STR)]),
+}
+
+
+def _rows(records: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {t: [] for t in _SCHEMAS}
+    for r in records:
+        pmid = r["pmid"]
+        out["articles"].append({c: r.get(c) for c in _ARTICLE_COLS})
+        for pos, a in enumerate(r.get("authors") or (), 1):
+            out["authors"].append({**a, "pmid": pmid, "position": a.get("position") or pos})
+        for s in r.get("abstract_sections") or ():
+            out["abstract_sections"].append({**s, "pmid": pmid})
+        for p in r.get("publication_types") or ():
+            out["publication_types"].append({**p, "pmid": pmid})
+        for pos, m in enumerate(r.get("mesh") or (), 1):
+            out["mesh_headings"].append({**m, "pmid": pmid, "position": pos})
+        for c in r.get("chemicals") or ():
+            out["chemicals"].append({**c, "pmid": pmid})
+        for c in r.get("comments_corrections") or ():
+            out["comments_corrections"].append({"pmid": pmid, "ref_type": c.get("ref_type"),
+                                                "ref_pmid": c.get("pmid"),
+                                                "ref_source": c.get("ref_source")})
+    return out
+
+
+def _newest_per_pmid(records: Iterable[dict]) -> list[dict]:
+    """Dedupe a batch on PMID. The newest revision wins; on a tie, the later one in the batch."""
+    best: dict[int, dict] = {}
+    for r in records:
+        old = best.get(r["pmid"])
+        if old is None or (r.get("date_revised") or "") >= (old.get("date_revised") or ""):
+            best[r["pmid"]] = r
+    return list(best.values())
+
+
+def upsert_articles(con: duckdb.DuckDBPyConnection, records: list[dict], raw_sha256: str | None) -> int:
+    """Upsert parsed article dicts keyed on PMID. A stored record newer than the incoming one
+    (later ``date_revised``) is kept, so replaying the raw archive in any order converges."""
+    records = _newest_per_pmid(records)
+    if not records:
+        return 0
+    tables = {name: pa.Table.from_pylist(rows, schema=_SCHEMAS[name])
+              for name, rows in _rows(records).items()}
+    con.execute("BEGIN")
+    try:
+        con.register("incoming_articles", tables["articles"])
+        stale = {r[0] for r in con.execute(
+            "SELECT a.pmid FROM articles a JOIN incoming_articles i USING (pmid) "
+            "WHERE a.date_revised > TRY_CAST(i.date_revised AS DATE)").fetchall()}
+        if stale:
+            keep = [r for r in records if r["pmid"] not in stale]
+            con.execute("ROLLBACK")
+            con.unregister("incoming_articles")
+            return upsert_articles(con, keep, raw_sha256)
+        con.execute("CREATE OR REPLACE TEMP TABLE batch_pmids AS SELECT pmid FROM incoming_articles")
+        for table in ("articles", "article_sources") + CHILD_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE pmid IN (SELECT pmid FROM batch_pmids)")
+        for name, tbl in tables.items():
+            view = f"incoming_{name}"
+            con.register(view, tbl)
+            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {view}")
+            con.unregister(view)
+        if raw_sha256:
+            con.execute("INSERT INTO article_sources SELECT pmid, ? FROM batch_pmids", [raw_sha256])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return len(records)
+
+
+def apply_deletions(con: duckdb.DuckDBPyConnection, pmids: Iterable[int], raw_sha256: str | None) -> int:
+    pmids = sorted(set(int(p) for p in pmids))
+    if not pmids:
+        return 0
+    con.execute("BEGIN")
+    con.execute("CREATE OR REPLACE TEMP TABLE gone AS SELECT unnest(?::BIGINT[]) AS pmid", [pmids])
+    for table in ("articles", "article_sources", "query_articles", "tags", "claim_directions") + CHILD_TABLES:
+        con.execute(f"DELETE FROM {table} WHERE pmid IN (SELECT pmid FROM gone)")
+    con.execute("INSERT OR REPLACE INTO deleted_citations SELECT pmid, ? FROM gone", [raw_sha256])
+    con.execute("COMMIT")
+    return len(pmids)
+
+
+def quarantine(con: duckdb.DuckDBPyConnection, rows: list[dict], *, stage: str, raw_sha256: str | None) -> int:
+    if rows:
+        con.executemany(
+            "INSERT INTO quarantine (raw_sha256, pmid, stage, reason, raw) VALUES (?, ?, ?, ?, ?)",
+            [[raw_sha256, r.get("pmid"), stage, r["reason"], (r.get("raw") or "")[:2000]] for r in rows])
+    return len(rows)
+
+
+def load_events(con: duckdb.DuckDBPyConnection, events: Iterable[dict], raw_sha256: str | None,
+                batch_size: int = 2000) -> dict[str, int]:
+    """Consume ``pipeline.parse.iter_pubmed`` events: upsert articles in batches, apply
+    DeleteCitation blocks, send bad records to quarantine. Returns counts per kind."""
+    counts = {"loaded": 0, "deleted": 0, "quarantined": 0, "pmids": []}
+    batch: list[dict] = []
+    bad: list[dict] = []
+
+    def flush():
+        counts["loaded"] += upsert_articles(con, batch, raw_sha256)
+        counts["quarantined"] += quarantine(con, bad, stage="parse", raw_sha256=raw_sha256)
+        batch.clear()
+        bad.clear()
+
+    for ev in events:
+        kind = ev.get("kind")
+        if kind == "article":
+            batch.append(ev)
+            counts["pmids"].append(ev["pmid"])
+            if len(batch) >= batch_size:
+                flush()
+        elif kind == "delete":
+            flush()  # a deletion must land after the records that preceded it
+            counts["deleted"] += apply_deletions(con, ev["pmids"], raw_sha256)
+        else:
+            bad.append(ev)
+    flush()
+    return counts
+
+
+def add_membership(con: duckdb.DuckDBPyConnection, query_id: str, pmids: Iterable[int]) -> None:
+    pmids = sorted(set(int(p) for p in pmids))
+    if pmids:
+        con.execute("INSERT OR IGNORE INTO query_articles SELECT ?, unnest(?::BIGINT[])",
+                    [query_id, pmids])
+
+
+def set_meta(con: duckdb.DuckDBPyConnection, **values: str) -> None:
+    for key, value in values.items():
+        con.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)", [key, str(value)])
+
+
+def get_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(con.execute("SELECT key, value FROM store_meta").fetchall())
+
+
+# --- the reader snapshot ----------------------------------------------------------------------
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, store_path: Path, snapshot_path: Path) -> Path:
+    """Checkpoint the writer's store and swap a copy into ``snapshot_path`` atomically.
+
+    Readers open the snapshot read-only and never the writer's file, so a run holding its
+    write lock never refuses a reader, and a reader never sees a half-finished run."""
+    set_meta(con, store_version=uuid.uuid4().hex,
+             published_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    con.execute("CHECKPOINT")
+    snapshot_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".snapshot-", suffix=".duckdb", dir=snapshot_path.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(store_path, tmp)
+        os.replace(tmp, snapshot_path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return snapshot_path

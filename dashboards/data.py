@@ -1,0 +1,336 @@
+"""What the dashboard reads, one function per page (or per part of a page).
+
+Each public function opens the published reader snapshot read-only, runs its few
+parameterised queries on that one connection and closes it: no connection outlives a page run,
+and a refresh can swap the file at any time. User input reaches DuckDB only as bound
+parameters; the SQL text assembled here (filter clauses) is made of fixed strings.
+
+Nothing here imports Streamlit: ``bench/bench_dashboard.py`` times these same functions.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import readonly
+
+# Directions a study can take on a claim, in the order charts stack them.
+DIRECTIONS = ("supports", "mixed", "no_effect", "contradicts", "unclear", "untagged")
+POPULATIONS = ("human", "mixed", "animal", "in_vitro", "unknown")
+STUDY_ROWS = 500
+SEARCH_ROWS = 200
+PUBMED = "'https://pubmed.ncbi.nlm.nih.gov/' || {pmid} || '/'"
+_DESIGNS = "SELECT design, design_label FROM v_design_levels ORDER BY cebm_level NULLS LAST, design"
+
+
+def version(path: Path) -> tuple | None:
+    """What changes whenever a refresh publishes: the snapshot is replaced by a rename, so its
+    inode, size and mtime identify one published store. None when nothing is published."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@contextmanager
+def _reader(path: Path):
+    con = readonly.connect(path)
+    try:
+        yield lambda sql, params=None: con.execute(sql, params or []).df()
+    finally:
+        con.close()
+
+
+# --- the store itself -----------------------------------------------------------------------
+
+def store_state(path: Path) -> dict:
+    """Whether there is anything to show, and the facts the sidebar prints about it."""
+    if version(path) is None:
+        return {"published": False, "articles": 0, "claims": 0, "meta": {}}
+    with _reader(path) as q:
+        counts = q("SELECT (SELECT count(*) FROM articles) AS articles, "
+                   "(SELECT count(*) FROM claims) AS claims")
+        meta = q("SELECT key, value FROM store_meta")
+    return {"published": True, "articles": int(counts.articles[0]), "claims": int(counts.claims[0]),
+            "meta": dict(zip(meta.key, meta.value))}
+
+
+# --- claims overview ------------------------------------------------------------------------
+
+def overview(path: Path) -> dict[str, pd.DataFrame]:
+    """``claims``: one row per claim, the verdict of ``v_claim_summary`` with its conditions and
+    a certainty score to sort on. ``bars``: human studies per claim by design and direction
+    (supporting, no effect, contradicting), the segments of the compact bars."""
+    with _reader(path) as q:
+        return {
+            "claims": q("""
+                SELECT s.claim_id, s.statement, s.kind, c.conditions, s.stance, s.verdict,
+                       s.certainty, coalesce(g.score, 0) AS certainty_score, s.rated_down_for,
+                       s.best_supporting_level, s.best_supporting_level_label,
+                       s.n_records, s.n_human, s.n_retracted, s.n_human_supports,
+                       s.n_human_no_effect, s.n_human_contradicts
+                FROM v_claim_summary s
+                JOIN v_claims c USING (claim_id)
+                LEFT JOIN v_certainty_levels g ON g.certainty = s.certainty
+                ORDER BY s.claim_id"""),
+            "bars": q("""
+                SELECT d.claim_id, d.design,
+                       coalesce(l.design_label, d.design, 'untagged') AS design_label,
+                       d.direction, sum(d.n_records)::BIGINT AS n
+                FROM v_claim_design_direction d
+                LEFT JOIN v_design_levels l USING (design)
+                WHERE d.evidence_class = 'human'
+                  AND d.direction IN ('supports', 'no_effect', 'contradicts')
+                GROUP BY ALL
+                ORDER BY d.claim_id, min(d.cebm_level) NULLS LAST, design_label"""),
+        }
+
+
+# --- one claim ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StudyFilter:
+    """The claim-detail filters. Empty tuples and None mean "any"."""
+    designs: tuple[str, ...] = ()
+    populations: tuple[str, ...] = ()
+    directions: tuple[str, ...] = ()
+    year_from: int | None = None
+    year_to: int | None = None
+
+    def where(self) -> tuple[str, list]:
+        clauses, params = ["claim_id = ?"], []
+        for column, values in (("coalesce(design, 'untagged')", self.designs),
+                               ("coalesce(population, 'unknown')", self.populations),
+                               ("direction", self.directions)):
+            if values:
+                clauses.append(f"{column} IN (SELECT unnest(?::VARCHAR[]))")
+                params.append(list(values))
+        for op, year in ((">=", self.year_from), ("<=", self.year_to)):
+            if year is not None:
+                clauses.append(f"pub_year {op} ?")
+                params.append(int(year))
+        return " AND ".join(clauses), params
+
+
+def claim_header(path: Path, claim_id: str | None) -> dict:
+    """The claim list, and for ``claim_id`` (the first claim when None or unknown) its registry
+    entry and verdict, with what the filters can offer: the designs and the years present."""
+    with _reader(path) as q:
+        choices = q("SELECT claim_id, statement FROM claims ORDER BY claim_id")
+        designs = q(_DESIGNS)
+        if choices.empty:
+            return {"choices": choices, "designs": designs, "claim": None, "years": (None, None)}
+        if claim_id not in set(choices.claim_id):
+            claim_id = choices.claim_id[0]
+        claim = q("""
+            SELECT c.claim_id, c.statement, c.kind, c.conditions, c.population, c.outcome,
+                   c.supporting_direction, c.query, s.stance, s.verdict, s.certainty,
+                   s.certainty_note, s.rated_down_for, s.best_supporting_level,
+                   s.best_supporting_level_label, s.n_records, s.n_human, s.n_animal,
+                   s.n_in_vitro, s.n_unclassified, s.n_retracted, s.participants_supporting,
+                   s.participants_not_supporting
+            FROM v_claims c JOIN v_claim_summary s USING (claim_id)
+            WHERE c.claim_id = ?""", [claim_id])
+        years = q("SELECT min(pub_year) AS lo, max(pub_year) AS hi FROM v_claim_trend "
+                  "WHERE claim_id = ?", [claim_id])
+    lo, hi = years.lo[0], years.hi[0]
+    return {"choices": choices, "designs": designs, "claim": claim.iloc[0].to_dict(),
+            "years": (None if pd.isna(lo) else int(lo), None if pd.isna(hi) else int(hi))}
+
+
+def _studies_sql(where: str, limit: int | None) -> str:
+    return f"""
+        SELECT e.pmid, e.title, e.pub_year AS year, e.journal,
+               coalesce(l.design_label, e.design, 'untagged') AS design,
+               coalesce(e.population, 'unknown') AS population, e.sample_size AS n,
+               e.direction, e.evidence_sentence, e.is_retracted, e.is_indirect,
+               {PUBMED.format(pmid='e.pmid')} AS pubmed_url
+        FROM (SELECT * FROM v_claim_evidence WHERE {where}) e
+        LEFT JOIN v_design_levels l USING (design)
+        ORDER BY e.is_retracted, coalesce(e.cebm_level, 9), e.pub_year DESC NULLS LAST, e.pmid
+        {'' if limit is None else f'LIMIT {int(limit)}'}"""
+
+
+def claim_evidence(path: Path, claim_id: str, flt: StudyFilter = StudyFilter(),
+                   limit: int = STUDY_ROWS) -> dict[str, pd.DataFrame]:
+    """The filtered evidence of one claim: counts by design x direction, by year x direction,
+    and the first ``limit`` studies (best design, then newest, first)."""
+    where, params = flt.where()
+    with _reader(path) as q:
+        return {
+            "by_design": q(f"""
+                SELECT coalesce(e.design, 'untagged') AS design,
+                       coalesce(l.design_label, e.design, 'untagged') AS design_label,
+                       coalesce(l.cebm_level, 9) AS design_rank, e.direction, count(*)::BIGINT AS n
+                FROM (SELECT * FROM v_claim_evidence WHERE {where}) e
+                LEFT JOIN v_design_levels l USING (design)
+                GROUP BY ALL ORDER BY design_rank, design_label, e.direction""", [claim_id, *params]),
+            "by_year": q(f"""
+                SELECT pub_year, direction, count(*)::BIGINT AS n
+                FROM v_claim_evidence WHERE {where} AND pub_year IS NOT NULL
+                GROUP BY ALL ORDER BY pub_year, direction""", [claim_id, *params]),
+            "studies": q(_studies_sql(where, limit), [claim_id, *params]),
+        }
+
+
+def claim_studies(path: Path, claim_id: str, flt: StudyFilter = StudyFilter()) -> pd.DataFrame:
+    """Every study of the filtered list, for the exports."""
+    where, params = flt.where()
+    with _reader(path) as q:
+        return q(_studies_sql(where, None), [claim_id, *params])
+
+
+def reference_details(path: Path, pmids: list[int]) -> pd.DataFrame:
+    """What a reference manager wants beyond the study list: authors ("Last, Fore" or the
+    collective name, in order), ISO journal, DOI, abstract, keywords."""
+    with _reader(path) as q:
+        return q("""
+            SELECT a.pmid, a.journal_iso, a.doi, a.abstract, a.keywords,
+                   coalesce(list(coalesce(nullif(u.collective_name, ''),
+                                          u.last_name || coalesce(', ' || u.fore_name, ''))
+                                 ORDER BY u.position) FILTER (WHERE u.pmid IS NOT NULL),
+                            []::VARCHAR[]) AS authors
+            FROM articles a LEFT JOIN authors u USING (pmid)
+            WHERE a.pmid IN (SELECT unnest(?::BIGINT[]))
+            GROUP BY ALL""", [[int(p) for p in pmids]])
+
+
+# --- explorer -------------------------------------------------------------------------------
+
+def search_terms(text: str) -> list[str]:
+    """Lower-cased words and "quoted phrases" of a search box entry."""
+    terms, rest = [], text
+    while '"' in rest:
+        before, _, after = rest.partition('"')
+        phrase, closed, rest = after.partition('"')
+        terms += before.split()
+        if not closed:  # an unbalanced quote is an ordinary character
+            terms += phrase.split()
+            rest = ""
+        elif phrase.strip():
+            terms.append(" ".join(phrase.split()))
+    terms += rest.split()
+    return [t.lower() for t in terms if t.strip()]
+
+
+@dataclass(frozen=True)
+class Search:
+    """An Explorer query. Without DuckDB's FTS extension (not in the wheel, and nothing may be
+    downloaded), a term matches as a case-insensitive substring of the title or abstract and
+    every term must match; a title hit ranks as three abstract hits."""
+    text: str = ""
+    conditions: tuple[str, ...] = ()
+    designs: tuple[str, ...] = ()
+    year_from: int | None = None
+    year_to: int | None = None
+    terms: tuple[str, ...] = field(init=False, default=())
+
+    def __post_init__(self):
+        object.__setattr__(self, "terms", tuple(search_terms(self.text)))
+
+    def where(self) -> tuple[str, list]:
+        clauses, params = ["TRUE"], []
+        for term in self.terms:
+            clauses.append("(contains(lower(coalesce(a.title, '')), ?) "
+                           "OR contains(lower(coalesce(a.abstract, '')), ?))")
+            params += [term, term]
+        if self.designs:
+            clauses.append("coalesce(a.design, 'untagged') IN (SELECT unnest(?::VARCHAR[]))")
+            params.append(list(self.designs))
+        if self.conditions:
+            clauses.append("a.pmid IN (SELECT pmid FROM v_article_conditions "
+                           "WHERE condition IN (SELECT unnest(?::VARCHAR[])))")
+            params.append(list(self.conditions))
+        for op, year in ((">=", self.year_from), ("<=", self.year_to)):
+            if year is not None:
+                clauses.append(f"a.pub_year {op} ?")
+                params.append(int(year))
+        return " AND ".join(clauses), params
+
+    def rank(self) -> tuple[str, list]:
+        if not self.terms:
+            return "0", []
+        one = ("(3 * contains(lower(coalesce(a.title, '')), ?)::INT "
+               "+ contains(lower(coalesce(a.abstract, '')), ?)::INT)")
+        return " + ".join([one] * len(self.terms)), [t for term in self.terms for t in (term, term)]
+
+
+def explorer_options(path: Path) -> dict:
+    """The facet values the Explorer's filters offer."""
+    with _reader(path) as q:
+        return {"conditions": q("SELECT DISTINCT condition FROM v_claim_conditions ORDER BY 1")
+                              .condition.tolist(),
+                "designs": q(_DESIGNS)}
+
+
+def search(path: Path, query: Search, limit: int = SEARCH_ROWS) -> dict[str, pd.DataFrame]:
+    """The best ``limit`` matches, their total, and their counts per condition, design, year."""
+    where, params = query.where()
+    rank, rank_params = query.rank()
+    with _reader(path) as q:
+        q(f"""CREATE TEMP TABLE hits AS
+              SELECT a.pmid, a.title, a.pub_year, a.journal, a.design, a.population,
+                     a.is_retracted, {rank} AS score
+              FROM v_articles a WHERE {where}""", [*rank_params, *params])
+        return {
+            "results": q(f"""
+                SELECT h.pmid, h.title, h.pub_year AS year, h.journal,
+                       coalesce(l.design_label, h.design, 'untagged') AS design,
+                       coalesce(h.population, 'unknown') AS population, h.is_retracted,
+                       {PUBMED.format(pmid='h.pmid')} AS pubmed_url
+                FROM hits h LEFT JOIN v_design_levels l USING (design)
+                ORDER BY h.score DESC, h.pub_year DESC NULLS LAST, h.pmid
+                LIMIT {int(limit)}"""),
+            "total": q("SELECT count(*) AS n FROM hits"),
+            "condition": q("""
+                SELECT c.condition, count(DISTINCT h.pmid)::BIGINT AS n
+                FROM hits h JOIN v_article_conditions c USING (pmid)
+                GROUP BY 1 ORDER BY n DESC, 1"""),
+            "design": q("""
+                SELECT coalesce(l.design_label, h.design, 'untagged') AS design, count(*)::BIGINT AS n
+                FROM hits h LEFT JOIN v_design_levels l USING (design)
+                GROUP BY 1 ORDER BY n DESC, 1"""),
+            "year": q("""SELECT pub_year AS year, count(*)::BIGINT AS n FROM hits
+                         WHERE pub_year IS NOT NULL GROUP BY 1 ORDER BY 1"""),
+        }
+
+
+# --- pipeline status ------------------------------------------------------------------------
+
+def status(path: Path, runs: int = 20, quarantined: int = 200) -> dict[str, pd.DataFrame]:
+    with _reader(path) as q:
+        return {
+            "runs": q("""
+                SELECT run_id, kind, status, started_at, ended_at, records_fetched,
+                       records_loaded, records_deleted, records_quarantined, requests_made, error
+                FROM pipeline_runs ORDER BY started_at DESC LIMIT ?""", [int(runs)]),
+            "per_query": q("""
+                SELECT coalesce(q.query_id, m.query_id) AS query_id,
+                       count(m.pmid)::BIGINT AS records,
+                       bool_or(c.claim_id IS NOT NULL) AS is_claim
+                FROM queries q FULL JOIN query_articles m USING (query_id)
+                LEFT JOIN claims c ON c.claim_id = coalesce(q.query_id, m.query_id)
+                GROUP BY 1 ORDER BY records DESC, query_id"""),
+            "quarantine_counts": q("SELECT stage, count(*)::BIGINT AS records FROM quarantine "
+                                   "GROUP BY 1 ORDER BY 1"),
+            "quarantine": q("SELECT stage, pmid, reason, raw_sha256 FROM quarantine "
+                            "ORDER BY stage, pmid NULLS LAST LIMIT ?", [int(quarantined)]),
+        }
+
+
+def documented_views(path: Path) -> pd.DataFrame:
+    """The views an analyst may query, with their columns, from the store's own catalogue."""
+    with _reader(path) as q:
+        return q("""
+            SELECT v.view_name, v.comment,
+                   list(c.column_name || ' ' || c.data_type ORDER BY c.ordinal_position) AS columns
+            FROM duckdb_views() v
+            JOIN information_schema.columns c
+              ON c.table_schema = v.schema_name AND c.table_name = v.view_name
+            WHERE NOT v.internal AND v.schema_name = 'main'
+            GROUP BY ALL ORDER BY v.view_name""")

@@ -1,0 +1,69 @@
+"""Claims overview: every claim, its verdict and a compact bar of the human studies behind it."""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards import charts, common
+
+SORTS = {"certainty": "Certainty, then amount of human evidence",
+         "evidence": "Amount of human evidence",
+         "claim": "Claim id"}
+
+st.title("Claims overview")
+common.require_data()
+
+data = common.fetch("overview")
+claims, bars = data["claims"], data["bars"]
+
+kinds = sorted(claims["kind"].dropna().unique())
+conditions = sorted({c for cs in claims["conditions"] for c in cs})
+
+left, middle, right = st.columns([2, 3, 2])
+chosen_kinds = left.multiselect("Kind", kinds, default=common.url_values("kind", kinds),
+                                key="overview_kind", placeholder="all kinds")
+chosen_conditions = middle.multiselect("Condition", conditions,
+                                       default=common.url_values("condition", conditions),
+                                       key="overview_condition", placeholder="all conditions")
+sort = right.selectbox("Sort by", list(SORTS), format_func=SORTS.get, key="overview_sort",
+                       index=list(SORTS).index(common.url_value("sort", SORTS, "certainty")))
+common.set_url("kind", chosen_kinds)
+common.set_url("condition", chosen_conditions)
+common.set_url("sort", sort, default="certainty")
+
+shown = claims
+if chosen_kinds:
+    shown = shown[shown["kind"].isin(chosen_kinds)]
+if chosen_conditions:
+    wanted = set(chosen_conditions)
+    shown = shown[shown["conditions"].map(lambda cs: bool(wanted.intersection(cs)))]
+order = {"certainty": (["certainty_score", "n_human", "n_records", "claim_id"], [False, False, False, True]),
+         "evidence": (["n_human", "n_records", "claim_id"], [False, False, True]),
+         "claim": (["claim_id"], [True])}[sort]
+shown = shown.sort_values(order[0], ascending=order[1])
+
+st.caption(f"{common.plural(len(shown), 'claim')} of {len(claims)}. Each bar counts the human "
+           "studies that support the claim (green), found no effect (grey) or contradict it (red), "
+           "split by study design, best design first; hover a segment for its design. Certainty is "
+           "an automated GRADE-style estimate, not a formal assessment.")
+
+if shown.empty:
+    st.info("No claim matches these filters.")
+
+segments = {cid: g for cid, g in bars.groupby("claim_id")}
+empty_segments = bars.iloc[0:0]
+for row in shown.itertuples():
+    with st.container(border=True):
+        text, verdict, bar = st.columns([5, 3, 3])
+        text.page_link("pages/claim.py", label=row.statement, query_params={"claim": row.claim_id})
+        tags = " · ".join([row.kind, *row.conditions])
+        text.caption(f"`{row.claim_id}` · {tags}")
+        verdict.markdown(f"**{row.stance}**")
+        certainty = row.certainty if isinstance(row.certainty, str) else "not rated"
+        level = (f"level {int(row.best_supporting_level)}: {row.best_supporting_level_label}"
+                 if row.best_supporting_level == row.best_supporting_level
+                 and row.best_supporting_level is not None else "none")
+        verdict.caption(f"certainty: **{certainty}** · best supporting evidence: {level}")
+        bar.markdown(charts.evidence_bar(segments.get(row.claim_id, empty_segments)),
+                     unsafe_allow_html=True)
+        with text.expander("Verdict in full"):
+            st.write(row.verdict)

@@ -1,0 +1,137 @@
+"""The refresh job: pull new and modified PubMed records for every registry query.
+
+One run, under a file lock so two runs never overlap:
+
+1. for each query, ESearch the ``crdt`` window (new records: from the query's watermark minus a
+   few days of overlap, to today) and the ``mdat`` window (records modified since the last run,
+   so new MeSH, publication types, retractions and errata arrive). Windows are split until each
+   holds fewer than ESearch's 10,000-id cap. Every response body goes to the raw archive first.
+2. the union of PMIDs over all queries is fetched once: new ids not in the store, and modified
+   ids whose stored revision is older than today. EFetch bodies are archived, parsed and upserted.
+3. a query's watermarks move only when every id its windows named has landed, so a killed or
+   failed run is simply repeated by the next one; upserts are idempotent, so nothing doubles.
+"""
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+
+from . import parse, store
+from .archive import RawArchive
+from .config import Config
+from .eutils import EutilsClient, EutilsError
+from .runs import RunResult, recorded_run, store_manifest_row
+
+EARLIEST = date(1800, 1, 1)  # PubMed's mindate must be set when maxdate is; nothing is older
+FETCH_BATCH = 500
+
+
+def _say(progress, msg: str) -> None:
+    if progress:
+        progress(msg)
+
+
+def refresh(config: Config, queries: list[tuple[str, str]], *, today: date | None = None,
+            client: EutilsClient | None = None, progress=print, cap: int = 9999,
+            finalize=None) -> RunResult:
+    """Run one incremental refresh; ``finalize(con)`` (tagging) runs at its end, inside the run.
+    Raises ``RunInProgress`` when another run holds the lock."""
+    with recorded_run(config, "refresh") as (con, result):
+        _refresh(con, result, config, queries, today or date.today(), client, progress, cap)
+        if finalize:
+            finalize(con)
+    return result
+
+
+def _refresh(con, result, config, queries, today, client, progress, cap) -> None:
+    archive = RawArchive(config.raw_dir)
+    run_id = result.run_id
+    context: dict = {}
+
+    def on_response(endpoint, params, body, status, elapsed):
+        entry = archive.put(body, endpoint=endpoint, params=params, run_id=run_id,
+                            query_id=context.get("query_id"), window=context.get("window"))
+        context["last_sha"] = entry.sha256
+        store_manifest_row(con, entry)
+
+    if client is None:
+        client = EutilsClient(config, on_response=on_response)
+    else:
+        client.on_response = on_response
+    requests_before = client.requests_made
+    try:
+        con.executemany("INSERT OR REPLACE INTO queries VALUES (?, ?)", [list(q) for q in queries])
+        marks = dict(((q, w), t) for q, w, t in
+                     con.execute("SELECT query_id, window_type, through FROM watermarks").fetchall())
+        overlap = timedelta(days=int(config.overlap_days))
+        wanted: dict[int, set[str]] = {}      # pmid -> queries that need it
+        needs: dict[str, set[int]] = {}       # query -> pmids it needs fetched
+        for query_id, term in queries:
+            needs[query_id] = set()
+            counts = {}
+            for wtype in ("crdt", "mdat"):
+                mark = marks.get((query_id, wtype))
+                if wtype == "mdat" and mark is None:
+                    continue  # a first pull by crdt already brings every record's latest revision
+                start = max(EARLIEST, mark - overlap) if (wtype == "crdt" and mark) else (mark or EARLIEST)
+                context.update(query_id=query_id)
+                ids = []
+                for w_start, w_end, _count in client.search_windows(term, start, today, wtype, cap=cap):
+                    context["window"] = (wtype, w_start, w_end)
+                    window_ids = client.ids_for_window(term, w_start, w_end, wtype, cap=cap)
+                    store.add_membership(con, query_id, window_ids)
+                    ids.extend(window_ids)
+                todo = _to_fetch(con, ids, wtype, today)
+                counts[wtype] = {"matched": len(ids), "to_fetch": len(todo)}
+                needs[query_id] |= todo
+                for pmid in todo:
+                    wanted.setdefault(pmid, set()).add(query_id)
+            result.per_query[query_id] = counts
+            _say(progress, f"  {query_id}: " + ", ".join(
+                f"{w} {c['matched']} matched / {c['to_fetch']} to fetch" for w, c in counts.items()))
+
+        failed: set[int] = set()
+        pending = sorted(wanted)
+        _say(progress, f"fetching {len(pending)} records (each once, in batches of {FETCH_BATCH})")
+        context.update(query_id=None, window=("efetch", None, None))
+        t0 = time.monotonic()
+        for i in range(0, len(pending), FETCH_BATCH):
+            batch = pending[i:i + FETCH_BATCH]
+            try:
+                for body, got in client.fetch_ids(batch):
+                    counts = store.load_events(con, parse.iter_pubmed(body), context.get("last_sha"))
+                    result.fetched += len(got)
+                    result.add(counts)
+            except EutilsError as exc:
+                failed.update(batch)
+                result.error = str(exc)
+                _say(progress, f"  batch {i // FETCH_BATCH + 1} failed: {exc}")
+            done = min(i + FETCH_BATCH, len(pending))
+            rate = done / max(time.monotonic() - t0, 1e-9)
+            _say(progress, f"  {done}/{len(pending)} records ({rate:,.0f}/s)")
+
+        for query_id, _term in queries:
+            if needs[query_id] & failed:
+                continue  # the window is repeated next run
+            for wtype in ("crdt", "mdat"):
+                con.execute("INSERT OR REPLACE INTO watermarks VALUES (?, ?, ?, ?)",
+                            [query_id, wtype, today, run_id])
+                archive.log_watermark(query_id, wtype, today, run_id)
+        result.status = "failed" if failed else "ok"
+    finally:
+        result.requests = client.requests_made - requests_before
+
+
+def _to_fetch(con, ids: list[int], wtype: str, today: date) -> set[int]:
+    """New ids (crdt) need fetching unless stored; modified ids (mdat) unless the stored
+    revision is already today's, which no later modification can have overtaken yet."""
+    if not ids:
+        return set()
+    if wtype == "crdt":
+        have = con.execute("SELECT pmid FROM articles WHERE pmid IN (SELECT unnest(?::BIGINT[])) "
+                           "UNION SELECT pmid FROM deleted_citations "
+                           "WHERE pmid IN (SELECT unnest(?::BIGINT[]))", [ids, ids]).fetchall()
+    else:
+        have = con.execute("SELECT pmid FROM articles WHERE pmid IN (SELECT unnest(?::BIGINT[])) "
+                           "AND date_revised >= ?", [ids, today]).fetchall()
+    return set(ids) - {r[0] for r in have}

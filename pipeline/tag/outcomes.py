@@ -1,0 +1,106 @@
+"""Outcome vocabulary: which way is "better" for an outcome, and the words abstracts use for it.
+
+Polarity matters because abstracts report improvement as often as they report a number going
+down: "greater improvement in depression" is a fall in the depression score, "improved
+remission" a rise in remission.
+"""
+from __future__ import annotations
+
+import re
+
+from .text import words
+
+# Outcomes where less is better. Matched on word starts, so "depress" covers depression,
+# depressive and depressed.
+_BAD = (
+    "depress", "symptom", "suicid", "pain", "anxi", "ptsd", "stress", "nausea", "vomit", "ponv",
+    "advers", "side effect", "side-effect", "toxic", "mortal", "death", "die", "relapse",
+    "recurren", "dissociat", "psychot", "hallucinat", "delirium", "agitation", "emergence",
+    "respiratory depression", "apnea", "apnoea", "hypox", "desaturat", "hypertens", "tachycard",
+    "craving", "use disorder", "abuse", "misuse", "dependen", "addict", "withdrawal", "cystitis",
+    "urinary", "bladder", "cognitive impair", "impair", "complication", "infection", "failure",
+    "bleeding", "haemorrhage", "hemorrhage", "opioid consumption", "morphine consumption",
+    "analgesic consumption", "analgesic requirement", "length of stay", "disability", "severity",
+    "hamd", "ham-d", "madrs", "hdrs", "bdi", "qids", "cadss", "bprs", "vas", "nrs",
+    "fatigue", "insomnia", "shiver", "itch", "pruritus", "headache", "dizziness", "drowsiness",
+    "sedation", "obsess", "compuls", "rumination", "anhedonia", "ideation", "attempt", "harm",
+    "tumou", "tumor", "cancer", "lesion", "inflammat", "edema", "oedema", "cholesterol", "glucose",
+    "hba1c", "weight gain", "blood pressure", "heart rate",
+)
+# Outcomes where more is better; checked first because "response to pain" is about response.
+_GOOD = (
+    "response", "responder", "remission", "quality of life", "qol", "wellbeing", "well-being",
+    "function", "cognition", "memory", "survival", "satisfaction", "recovery", "cure", "healing",
+    "adherence", "success", "efficacy", "improvement", "analgesia", "pain relief", "pain-free",
+    "sleep quality", "abstinence", "engagement", "resilience", "neuroplastic", "synaptogen",
+    "bdnf", "ejection fraction", "oxygen saturation",
+)
+
+BAD, GOOD, UNKNOWN = -1, 1, 0
+
+
+def polarity(outcome: str) -> int:
+    """-1 when a fall in the outcome is good, +1 when a rise is, 0 when the text does not say."""
+    text = " " + " ".join(words(outcome or "")) + " "
+    if not text.strip():
+        return UNKNOWN
+    for stem in _GOOD:
+        if " " + stem in text:
+            return GOOD
+    for stem in _BAD:
+        if " " + stem in text:
+            return BAD
+    return UNKNOWN
+
+
+# Claim outcomes as they are phrased in articles, and the words abstracts use for them.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "depress": ("depression", "depressive", "madrs", "hamd", "ham-d", "hdrs", "bdi", "qids", "mood"),
+    "suicid": ("suicidal ideation", "suicidality", "suicidal", "ssi", "suicide"),
+    "pain": ("pain", "analgesia", "analgesic", "nrs", "vas", "opioid consumption", "morphine consumption"),
+    "anxi": ("anxiety", "anxious", "hama", "ham-a", "stai"),
+    "ptsd": ("ptsd", "posttraumatic", "post-traumatic", "caps", "pcl"),
+    "nausea": ("nausea", "vomiting", "ponv", "emesis"),
+    "dissociat": ("dissociation", "dissociative", "cadss", "psychotomimetic"),
+    "respiratory depression": ("respiratory depression", "apnea", "apnoea", "hypoxia", "desaturation",
+                               "respiratory"),
+    "blood pressure": ("blood pressure", "hypertension", "systolic", "diastolic", "hemodynamic", "haemodynamic"),
+    "alcohol": ("alcohol", "drinking", "abstinence", "relapse"),
+    "addict": ("addiction", "abuse", "misuse", "dependence", "use disorder", "craving"),
+    "cystitis": ("cystitis", "urinary", "bladder", "uropathy"),
+    "cognit": ("cognitive", "cognition", "memory", "neurocognitive"),
+    "obsess": ("obsessive", "ocd", "y-bocs", "ybocs", "compulsive"),
+    "delirium": ("delirium", "emergence", "agitation"),
+}
+
+
+def expand_terms(outcome: str) -> list[str]:
+    """The outcome phrase itself plus the synonyms abstracts use for it, lower-case."""
+    base = " ".join(words(outcome or ""))
+    if not base:
+        return []
+    terms = [base]
+    padded = " " + base + " "
+    for key, syns in SYNONYMS.items():
+        if " " + key in padded:
+            terms.extend(syns)
+    return list(dict.fromkeys(terms))
+
+
+_TERM_STOP = frozenset("the a an of in on to and or with for by its their any all levels level rate rates "
+                       "risk incidence severity".split())
+
+
+def term_matcher(terms) -> re.Pattern | None:
+    """One regex finding any term; multi-word terms need their content words in order."""
+    alts = []
+    for term in terms:
+        parts = [p for p in words(term) if p not in _TERM_STOP]
+        if not parts:
+            continue
+        # Word starts, so "depressive symptoms" also finds "depression symptom scores".
+        stems = [re.escape(p[:6] if len(p) > 6 else p) for p in parts]
+        alts.append(r"\b" + r"\w*\W+(?:\w+\W+){0,3}?".join(stems) + r"\w*")
+    if not alts:
+        return None
+    return re.compile("|".join(sorted(set(alts), key=len, reverse=True)), re.I)

@@ -1,0 +1,113 @@
+"""Turning either record shape into bounded, tokenised text the taggers share.
+
+Two shapes arrive here: the parsed record of docs/record-format.md (publication types and MeSH
+as dicts) and the `tag` JSONL line (plain name lists). Both become a `TagInput`. Text is cut to
+`MAX_CHARS` first so one pathological abstract cannot stall a batch.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Longest real abstracts run to ~10,000 characters; anything past this is pasted full text
+# or garbage, and the design/population signal sits at the start anyway.
+MAX_CHARS = 20_000
+MAX_TITLE_CHARS = 2_000
+
+_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-'][a-z0-9]+)*|\d+(?:\.\d+)?")
+_SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[0-9])|\n+")
+_ABBREV_END = re.compile(r"(?:\b(?:vs|e\.g|i\.e|et al|approx|fig|no|ref|resp|mo|yr|min|max|wk|hr|sec|dr|mr|mrs|ms|st)|\b[A-Z])\.$", re.I)
+
+# Common English function words; a text in which they are rare is not English prose.
+_ENGLISH = frozenset(
+    "the of and in to a with was were is for that by as on at from this be are or an which "
+    "not after we than these between had have has been who two it its all but more both into "
+    "during no than there their they our may can also".split()
+)
+
+
+@dataclass
+class TagInput:
+    title: str = ""
+    abstract: str = ""
+    sections: list = field(default_factory=list)  # [(nlm_category or label, text)]
+    publication_types: list = field(default_factory=list)  # names
+    mesh: list = field(default_factory=list)  # descriptor names
+    indexing_method: str | None = None
+    truncated: bool = False
+
+    @property
+    def text(self) -> str:
+        return f"{self.title}\n{self.abstract}" if self.abstract else self.title
+
+
+def _names(items, key: str) -> list[str]:
+    out = []
+    for item in items or ():
+        if isinstance(item, dict):
+            value = item.get(key) or item.get("name")
+        else:
+            value = item
+        if isinstance(value, str) and value.strip():
+            out.append(value.strip())
+    return out
+
+
+def _clean(value, limit: int) -> tuple[str, bool]:
+    if not isinstance(value, str):
+        return "", False
+    return value[:limit], len(value) > limit
+
+
+def from_record(rec: dict) -> TagInput:
+    """Accept a parsed record or a JSONL line; anything missing or mistyped becomes empty."""
+    title, cut_title = _clean(rec.get("title"), MAX_TITLE_CHARS)
+    abstract, cut_abstract = _clean(rec.get("abstract"), MAX_CHARS)
+    sections = []
+    budget = MAX_CHARS
+    for sec in rec.get("abstract_sections") or ():
+        if not isinstance(sec, dict) or budget <= 0:
+            continue
+        text = sec.get("text") if isinstance(sec.get("text"), str) else ""
+        text = text[:budget]
+        budget -= len(text)
+        category = sec.get("nlm_category") or sec.get("label") or ""
+        sections.append((str(category).upper(), text))
+    method = rec.get("indexing_method")
+    return TagInput(
+        title=title,
+        abstract=abstract,
+        sections=sections,
+        publication_types=_names(rec.get("publication_types"), "name"),
+        mesh=_names(rec.get("mesh"), "descriptor"),
+        indexing_method=method if isinstance(method, str) else None,
+        truncated=cut_title or cut_abstract,
+    )
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def is_english(text: str) -> bool:
+    """True when enough function words are English; short texts get the benefit of the doubt."""
+    tokens = words(text[:3000])
+    alpha = [t for t in tokens if t[0].isalpha()]
+    if len(alpha) < 8:
+        return True
+    hits = sum(1 for t in alpha if t in _ENGLISH)
+    return hits / len(alpha) >= 0.12
+
+
+def sentences(text: str) -> list[str]:
+    """Split on sentence ends, gluing back pieces that ended on an abbreviation ("vs.")."""
+    out: list[str] = []
+    for piece in _SENT_END.split(text):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if out and _ABBREV_END.search(out[-1]) and not piece[:1].isdigit():
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
