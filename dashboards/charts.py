@@ -41,7 +41,7 @@ def design_direction(df: pd.DataFrame) -> alt.Chart:
     order = df.sort_values(["design_rank", "design_label"])["design_label"].drop_duplicates().tolist()
     return alt.Chart(df).mark_bar().encode(
         x=alt.X("sum(n):Q", title="records"),
-        y=alt.Y("design_label:N", sort=order, title=None),
+        y=alt.Y("design_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
         color=alt.Color("direction_label:N", scale=_colour_scale(), title="direction"),
         order=alt.Order("direction_order:Q"),
         tooltip=[alt.Tooltip("design_label:N", title="design"),

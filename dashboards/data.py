@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -50,14 +51,16 @@ def _reader(path: Path):
 
 def store_state(path: Path) -> dict:
     """Whether there is anything to show, and the facts the sidebar prints about it."""
-    if version(path) is None:
-        return {"published": False, "articles": 0, "claims": 0, "meta": {}}
+    stamp = version(path)
+    if stamp is None:
+        return {"published": False, "articles": 0, "claims": 0, "meta": {}, "published_at": None}
     with _reader(path) as q:
         counts = q("SELECT (SELECT count(*) FROM articles) AS articles, "
                    "(SELECT count(*) FROM claims) AS claims")
         meta = q("SELECT key, value FROM store_meta")
     return {"published": True, "articles": int(counts.articles[0]), "claims": int(counts.claims[0]),
-            "meta": dict(zip(meta.key, meta.value))}
+            "meta": dict(zip(meta.key, meta.value)),
+            "published_at": datetime.fromtimestamp(stamp[2] / 1e9, tz=timezone.utc)}
 
 
 # --- claims overview ------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from dashboards import charts, data, ris
 
 CSV_COLUMNS = ["pmid", "title", "year", "journal", "design", "population", "n", "direction",
@@ -26,7 +28,7 @@ def studies_ris(path: Path, claim_id: str, flt: data.StudyFilter = data.StudyFil
         d = details.loc[s.pmid] if s.pmid in details.index else None
         notes = [f"Claim {claim_id}: {charts.direction_label(s.direction)}",
                  f"Design: {s.design}; population: {s.population}"
-                 + ("" if s.n != s.n or s.n is None else f"; N = {int(s.n)}")]
+                 + ("" if pd.isna(s.n) else f"; N = {int(s.n)}")]
         if isinstance(s.evidence_sentence, str) and s.evidence_sentence:
             notes.append(f"Evidence: {s.evidence_sentence}")
         if s.is_retracted:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
+import pandas as pd
+
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 
 
@@ -17,12 +19,7 @@ def _line(tag: str, value) -> str:
 
 
 def _present(value) -> bool:
-    if value is None:
-        return False
-    try:
-        if value != value:  # NaN and pandas' NA both fail to equal themselves
-            return False
-    except TypeError:
+    if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
         return False
     return str(value).strip() != ""
 

@@ -15,6 +15,11 @@ statement the registry deliberately left out, in which case the report gives the
 Input limits: ``check_file`` refuses files over ``MAX_BYTES`` and ``check_text`` texts over
 ``MAX_CHARS`` with a ``CheckInputError`` that names the limit (the draft should be split), and
 refuses empty, binary and undecodable input with a message saying what is wrong and where.
+
+Evidence: pass ``evidence=lookup`` where ``lookup(claim_id)`` returns the store's summary for a
+claim, ``{"records": int, "by_design": {design: count}, "by_direction": {direction: count}}``,
+or None when the store has nothing; it is called once per claim per check, and a lookup that
+raises is reported on the sentence instead of stopping the check.
 """
 from __future__ import annotations
 
@@ -289,7 +294,8 @@ def check_text(text: str, claims: Iterable[Claim] | None = None, evidence: Evide
         raise CheckInputError("the text is empty")
     if claims is None:
         registry = load()
-        claims, excluded = registry.claims, registry.excluded if excluded is None else excluded
+        claims = registry.claims
+        excluded = registry.excluded if excluded is None else excluded
     matcher = _matcher(tuple(claims), tuple(excluded or ()))
 
     results: list[SentenceResult] = []
@@ -363,7 +369,7 @@ def check_file(path: str | Path, claims: Iterable[Claim] | None = None,
     except OSError as exc:
         raise CheckInputError(f"cannot read {path}: {exc.strerror or exc}") from None
     text = decode_bytes(data, str(path), encoding)
-    return check_text(text, claims, evidence, max_chars=max(MAX_CHARS, len(text)))
+    return check_text(text, claims, evidence, max_chars=max_bytes)
 
 
 def summarize(results: list[SentenceResult]) -> dict:

@@ -25,14 +25,15 @@ def _registry():
         raise UserError(f"claims registry: {exc}") from None
 
 
-def _queries(registry=None):
+def _queries():
     from . import claims
     return claims.queries()
 
 
 def _finalize(registry):
     def finalize(con):
-        from .tag_store import sync_claims, tag_store
+        from .store import sync_claims
+        from .tag_store import tag_store
         sync_claims(con, registry)
         counts = tag_store(con, registry, progress=_log)
         _log(f"tagged {counts['tagged']} records, {counts['directions']} claim links")
@@ -79,7 +80,7 @@ def _do_refresh(cfg: Config, registry, today=None) -> int:
     from .eutils import EutilsError
     from .runs import RunInProgress
     try:
-        result = fetch.refresh(cfg, _queries(registry), today=today, progress=_log,
+        result = fetch.refresh(cfg, _queries(), today=today, progress=_log,
                                finalize=_finalize(registry))
     except RunInProgress as exc:
         raise UserError(str(exc)) from None
@@ -115,7 +116,7 @@ def cmd_rebuild(cfg: Config, args) -> int:
     from .rebuild import rebuild
     registry = _registry()
     try:
-        result = rebuild(cfg, _queries(registry), progress=_log, finalize=_finalize(registry))
+        result = rebuild(cfg, _queries(), progress=_log, finalize=_finalize(registry))
     except FileNotFoundError as exc:
         raise UserError(str(exc)) from None
     _summary(result)
@@ -125,7 +126,7 @@ def cmd_rebuild(cfg: Config, args) -> int:
 def cmd_build_snapshot(cfg: Config, args) -> int:
     from .rebuild import build_snapshot
     registry = _registry()
-    result = build_snapshot(cfg, _queries(registry), progress=_log, finalize=_finalize(registry))
+    result = build_snapshot(cfg, _queries(), progress=_log, finalize=_finalize(registry))
     _summary(result)
     _log(f"store: {cfg.store}  (readers use {cfg.snapshot})")
     return 0
@@ -154,7 +155,7 @@ def cmd_check(cfg: Config, args) -> int:
         results = check.check_file(args.file, evidence=_evidence_lookup(cfg))
     except check.CheckInputError as exc:
         raise UserError(str(exc)) from None
-    print(check.format_report(results))
+    print(check.format_report(results, title=str(args.file)))
     return 0
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import re
 import threading
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -36,7 +37,7 @@ from . import query as pubmed_query
 from .config import Config
 from .ratelimit import RateLimiter
 
-__all__ = ["EutilsClient", "EutilsError", "MissingRecordsError", "Batch", "pmids_in"]
+__all__ = ["EutilsClient", "EutilsError", "MissingRecordsError", "Batch", "efetch_pmids"]
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,6 @@ OnResponse = Callable[[str, dict, bytes, int, float], None]
 
 _ROOTS = {"esearch": "eSearchResult", "efetch": "PubmedArticleSet", "epost": "ePostResult"}
 _NO_HITS = {"PhraseNotFound", "QuotedPhraseNotFound"}
-_PMID_PATH = ("PubmedArticle/MedlineCitation/PMID/text()"
-              " | PubmedBookArticle/BookDocument/PMID/text()")
 
 
 class EutilsError(RuntimeError):
@@ -69,9 +68,12 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
-def pmids_in(root: etree._Element) -> list[int]:
-    """PMIDs of the articles and book articles in a parsed PubmedArticleSet."""
-    return [int(p) for p in root.xpath(_PMID_PATH)]
+_EFETCH_PMID = re.compile(rb"<(?:MedlineCitation|BookDocument)\b[^>]*>\s*<PMID\b[^>]*>(\d+)</PMID>")
+
+
+def efetch_pmids(body: bytes) -> list[int]:
+    """PMIDs of the articles and book articles in an EFetch body (not those it cites)."""
+    return [int(p) for p in _EFETCH_PMID.findall(body)]
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -207,7 +209,22 @@ class EutilsClient:
         return body, root
 
     @staticmethod
-    def _check_body(endpoint: str, body: bytes) -> etree._Element:
+    def _check_body(endpoint: str, body: bytes):
+        """Refuse a body that is an error, truncated or of the wrong kind. EFetch bodies (many
+        MB) get a byte scan instead of a parse, and yield their PMIDs; the streaming parser
+        reads them once, later, and quarantines any record that is broken inside."""
+        if endpoint == "efetch":
+            head, tail = body[:4096], body[-64:].rstrip()
+            if b"<ERROR>" in body or b"<PubmedArticleSet" not in head:
+                return EutilsClient._check_tree(endpoint, body)  # parse the error to report it
+            if not tail.endswith(b"</PubmedArticleSet>"):
+                raise _Transient(f"incomplete EFetch body ({len(body)} bytes): no closing "
+                                 "</PubmedArticleSet>")
+            return efetch_pmids(body)
+        return EutilsClient._check_tree(endpoint, body)
+
+    @staticmethod
+    def _check_tree(endpoint: str, body: bytes) -> etree._Element:
         # a parser per call: lxml parsers must not be shared between threads
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                                  huge_tree=True)
@@ -292,7 +309,8 @@ class EutilsClient:
                        cap: int = 9999) -> list[tuple[date, date, int]]:
         """Split ``start..end`` (inclusive days) into windows of at most ``cap`` hits each,
         because ESearch lists only the first 9,999 ids of a search. Empty windows are left
-        out; a single day over the cap is an error (the query must be narrowed)."""
+        out. A single day can still hold more than ``cap`` (NLM revises tens of thousands of
+        records on one day): ``ids_for_window`` lists such a day by publication-date slices."""
         _check_window(start, end)
         return self._split(term, start, end, datetype, cap, None)
 
@@ -306,9 +324,7 @@ class EutilsClient:
         if count <= cap:
             return [(start, end, count)]
         if start >= end:
-            raise EutilsError(
-                f"esearch: {count} records match {term!r} on the single day {start:%Y/%m/%d} "
-                f"[{datetype}], over the {cap}-id ESearch cap; narrow the query")
+            return [(start, end, count)]  # ids_for_window partitions it by publication date
         mid = start + timedelta(days=(end - start).days // 2)
         left = self._split(term, start, mid, datetype, cap, None)
         left_count = sum(n for *_, n in left)
@@ -323,6 +339,9 @@ class EutilsClient:
         found = self.esearch(term, mindate=start, maxdate=end, datetype=datetype, retmax=cap)
         if len(found["ids"]) >= found["count"]:
             return sorted(set(found["ids"]))
+        if start == end and found["count"] > cap:
+            return sorted(self._ids_by_pubdate(term, start, datetype, cap, date(1800, 1, 1),
+                                               date(end.year + 1, 12, 31)))
         if found["count"] <= cap:
             raise EutilsError(
                 f"esearch listed {len(found['ids'])} of {found['count']} ids for {term!r} "
@@ -332,6 +351,22 @@ class EutilsClient:
         for w_start, w_end, _ in self.search_windows(term, start, end, datetype, cap):
             ids.update(self.ids_for_window(term, w_start, w_end, datetype, cap))
         return sorted(ids)
+
+    def _ids_by_pubdate(self, term, day, datetype, cap, lo: date, hi: date) -> set[int]:
+        """A single ``datetype`` day over the cap, listed in slices of publication date
+        (halving the slice until each is under the cap)."""
+        sliced = f"({term}) AND {lo:%Y/%m/%d}:{hi:%Y/%m/%d}[dp]"
+        found = self.esearch(sliced, mindate=day, maxdate=day, datetype=datetype, retmax=cap)
+        if len(found["ids"]) >= found["count"]:
+            return set(found["ids"])
+        if lo >= hi:
+            raise EutilsError(
+                f"esearch: {found['count']} records match {term!r} on the single day "
+                f"{day:%Y/%m/%d} [{datetype}] and the single publication day {lo:%Y/%m/%d}, "
+                f"over the {cap}-id ESearch cap; narrow the query")
+        mid = lo + timedelta(days=(hi - lo).days // 2)
+        return (self._ids_by_pubdate(term, day, datetype, cap, lo, mid)
+                | self._ids_by_pubdate(term, day, datetype, cap, mid + timedelta(days=1), hi))
 
     def fetch_ids(self, ids: Iterable[int], *, batch_size: int | None = None,
                   context: str = "") -> Iterator[Batch]:
@@ -347,8 +382,7 @@ class EutilsClient:
         for round_ in range(rounds_done, self.id_retries + 1):
             if round_:
                 self._sleep(min(self.backoff_initial * 2 ** (round_ - 1), self.backoff_max))
-            body, root = self._efetch_ids(missing, context)
-            got = pmids_in(root)
+            body, got = self._efetch_ids(missing, context)
             yield Batch(body, got)
             seen = set(got)
             missing = [i for i in missing if i not in seen]
@@ -375,9 +409,8 @@ class EutilsClient:
                 continue
             got: set[int] = set()
             for retstart in range(0, found["count"], size):
-                body, root = self._efetch_history(found["webenv"], found["query_key"],
-                                                  retstart, size, window)
-                pmids = pmids_in(root)
+                body, pmids = self._efetch_history(found["webenv"], found["query_key"],
+                                                   retstart, size, window)
                 got.update(pmids)
                 yield Batch(body, pmids)
             missing = [i for i in found["ids"] if i not in got]

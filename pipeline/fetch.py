@@ -23,7 +23,7 @@ from .eutils import EutilsClient, EutilsError
 from .runs import RunResult, recorded_run, store_manifest_row
 
 EARLIEST = date(1800, 1, 1)  # PubMed's mindate must be set when maxdate is; nothing is older
-FETCH_BATCH = 500
+FETCH_BATCH = 1000  # ids per EFetch POST: 1 request per 1,000 new records
 
 
 def _say(progress, msg: str) -> None:
@@ -55,7 +55,7 @@ def _refresh(con, result, config, queries, today, client, progress, cap) -> None
         store_manifest_row(con, entry)
 
     if client is None:
-        client = EutilsClient(config, on_response=on_response)
+        client = EutilsClient(config, on_response=on_response, batch_size=FETCH_BATCH)
     else:
         client.on_response = on_response
     requests_before = client.requests_made
@@ -92,11 +92,12 @@ def _refresh(con, result, config, queries, today, client, progress, cap) -> None
 
         failed: set[int] = set()
         pending = sorted(wanted)
-        _say(progress, f"fetching {len(pending)} records (each once, in batches of {FETCH_BATCH})")
+        size = client.batch_size
+        _say(progress, f"fetching {len(pending)} records (each once, in batches of {size})")
         context.update(query_id=None, window=("efetch", None, None))
         t0 = time.monotonic()
-        for i in range(0, len(pending), FETCH_BATCH):
-            batch = pending[i:i + FETCH_BATCH]
+        for i in range(0, len(pending), size):
+            batch = pending[i:i + size]
             try:
                 for body, got in client.fetch_ids(batch):
                     counts = store.load_events(con, parse.iter_pubmed(body), context.get("last_sha"))
@@ -105,8 +106,8 @@ def _refresh(con, result, config, queries, today, client, progress, cap) -> None
             except EutilsError as exc:
                 failed.update(batch)
                 result.error = str(exc)
-                _say(progress, f"  batch {i // FETCH_BATCH + 1} failed: {exc}")
-            done = min(i + FETCH_BATCH, len(pending))
+                _say(progress, f"  batch {i // size + 1} failed: {exc}")
+            done = min(i + size, len(pending))
             rate = done / max(time.monotonic() - t0, 1e-9)
             _say(progress, f"  {done}/{len(pending)} records ({rate:,.0f}/s)")
 

@@ -9,9 +9,9 @@ download, HTML error page, gzip garbage) ends the stream with one ``quarantine``
 an exception.
 
 Speed: libxml2 builds each record's tree in C; what costs is every element Python touches. So
-each level is read by one pass over its children with an if-chain on the tag (ordered by how
-often the tag occurs), never per-field ``find``/XPath calls that rescan the same children, and
-subtrees nothing needs (ReferenceList, GrantList, InvestigatorList …) are never entered.
+each level is read in one pass over its children with an if-chain on the tag, most frequent tag
+first, never with per-field ``find``/XPath calls that rescan the same children; subtrees nothing
+needs (ReferenceList, GrantList, InvestigatorList …) are never entered.
 """
 from __future__ import annotations
 
@@ -34,34 +34,44 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # What reading the input itself can raise, as opposed to reading one record's fields.
 _INPUT_ERRORS = (etree.LxmlError, OSError, EOFError, zlib.error)
 
+# The record-format key a quarantine names when the element with this tag cannot be read.
+_FIELD_OF_TAG = {
+    "PMID": "pmid", "DateRevised": "date_revised", "Article": "article",
+    "KeywordList": "keywords", "MeshHeadingList": "mesh", "ChemicalList": "chemicals",
+    "CommentsCorrectionsList": "comments_corrections", "AuthorList": "authors",
+    "Affiliation": "authors", "Abstract": "abstract", "Journal": "pub_year", "Book": "pub_year",
+    "ArticleTitle": "title", "VernacularTitle": "title", "ELocationID": "doi",
+    "ArticleIdList": "doi", "Language": "languages", "PublicationTypeList": "publication_types",
+    "PublicationType": "publication_types", "ArticleDate": "electronic_date",
+    "History": "entrez_date", "PublicationStatus": "publication_status",
+}
+
 
 class RecordError(Exception):
     """One field of one record could not be read; ``field`` is the record-format key."""
 
-    def __init__(self, field: str, cause: BaseException | str):
-        detail = cause if isinstance(cause, str) else f"{type(cause).__name__}: {cause}"
-        super().__init__(f"{field}: {detail}")
+    def __init__(self, field: str, cause: Exception):
+        super().__init__(f"{field}: {type(cause).__name__}: {cause}")
         self.field = field
 
 
 # ---------------------------------------------------------------- dates
 
-_MONTHS = {}
-for _number, _names in enumerate(
-    (("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-     ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-     ("oct", "october"), ("nov", "november"), ("dec", "december")),
-    start=1,
-):
-    for _name in _names:
-        _MONTHS[_name] = _number
-
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+         ("oct", "october"), ("nov", "november"), ("dec", "december")),
+        start=1,
+    )
+    for name in names
+}
 # A date range is placed at the month it starts ("1998 Dec-1999 Jan" is December 1998), and a
 # season is a range too, so it gets the month its meteorological season starts: Spring = March,
 # Summer = June, Fall/Autumn = September, Winter = December. That keeps "2000 Winter" in 2000,
 # the year the journal printed, instead of moving it to January of either neighbouring year.
 _SEASONS = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
-
 _YEAR_RE = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _WORD_RE = re.compile(r"[A-Za-z]+")
 _QUARTER_RE = re.compile(r"\b([1-4])\s*(?:st|nd|rd|th)\s+quarter\b", re.IGNORECASE)
@@ -114,20 +124,16 @@ def _pub_date(el, out: dict) -> None:
         elif tag == "Day":
             day = _text(part)
         elif tag == "MedlineDate":
-            raw = _text(part)
-            out["pub_date_raw"] = raw
+            out["pub_date_raw"] = raw = _text(part)
             out["pub_year"], out["pub_month"] = medline_date(raw)
             return
         elif tag == "Season":
             season = _text(part)
     out["pub_date_raw"] = " ".join([p for p in (year, month or season, day) if p])
     out["pub_year"] = int(year) if year else None
-    if month:
-        out["pub_month"] = month_number(month)
-        if out["pub_month"] is None:
-            raise ValueError(f"unknown Month {month!r}")
-    else:
-        out["pub_month"] = month_number(season)
+    out["pub_month"] = month_number(month or season)
+    if month and out["pub_month"] is None:
+        raise ValueError(f"unknown Month {month!r}")
 
 
 # ---------------------------------------------------------------- text
@@ -136,8 +142,9 @@ def _pub_date(el, out: dict) -> None:
 def _flat(el) -> str:
     """Element text with inline markup (<i>, <sup>, MathML …) flattened away."""
     if len(el):
+        text = etree.tostring(el, method="text", encoding="unicode", with_tail=False)
         # Marked-up text carries MathML's layout whitespace; one space per run reads right.
-        return " ".join("".join(el.itertext()).split())
+        return " ".join(text.split())
     text = el.text
     return text.strip() if text else ""
 
@@ -174,24 +181,24 @@ def _authors(el, authors: list) -> None:
     # Book chapters list the book's editors in an AuthorList of their own; they did not write it.
     if el.get("Type") == "editors":
         return
-    # One filtered walk over the list (libxml2 skips Identifier, Suffix … in C) is cheaper than
-    # a Python loop per author. Affiliation is matched both inside AffiliationInfo and straight
-    # under Author, where the 2014 DTD put it.
+    # One filtered walk over the list (libxml2 skips Identifier, Suffix … in C) instead of a
+    # Python loop per author. Affiliation matches inside AffiliationInfo and also straight under
+    # Author, where the 2014 DTD put it.
     author = None
     for part in el.iter(_AUTHOR_PARTS):
         tag = part.tag
-        if tag == "Author":
-            author = {
-                "position": len(authors) + 1, "last_name": None, "fore_name": None,
-                "initials": None, "collective_name": None, "affiliations": [],
-            }
-            authors.append(author)
-        elif tag == "LastName":
+        if tag == "LastName":
             author["last_name"] = part.text
         elif tag == "ForeName":
             author["fore_name"] = part.text
         elif tag == "Initials":
             author["initials"] = part.text
+        elif tag == "Author":
+            author = {
+                "position": len(authors) + 1, "last_name": None, "fore_name": None,
+                "initials": None, "collective_name": None, "affiliations": [],
+            }
+            authors.append(author)
         elif tag == "Affiliation":
             author["affiliations"].append(_flat(part))
         else:
@@ -263,16 +270,19 @@ def _history(el, out: dict) -> None:
             return
         if status == "pubmed":
             pubmed = stamp
-    # Records indexed before "entrez" stamps existed carry only the "pubmed" one.
+    # Records from before "entrez" stamps existed carry only the "pubmed" one.
     if pubmed is not None:
         out["entrez_date"] = _iso_date(pubmed)
 
 
-def _publication_types(parts, out: dict) -> None:
-    out["publication_types"].extend({"ui": p.get("UI"), "name": _text(p)} for p in parts)
+def _publication_type(el, out: dict) -> None:
+    out["publication_types"].append({"ui": el.get("UI"), "name": _text(el)})
 
 
 # ---------------------------------------------------------------- records
+# Each reader fills the record dict ``out`` and parks fallbacks in ``extra`` (VernacularTitle,
+# ELocationID DOI, pre-2014 Article/Affiliation) for _finish(), which runs once every field is
+# known. A failure is re-raised as RecordError naming the field of the tag being read.
 
 
 def _new_article(is_book: bool) -> dict:
@@ -292,256 +302,140 @@ def _pmid(el, out: dict) -> None:
     out["pmid_version"] = int(el.get("Version") or 1)
 
 
-# The MedlineCitation elements a record is built from. libxml2 walks the subtree in C and hands
-# Python only these, in document order; context the tag alone does not give (whose LastName,
-# which AbstractText) comes from the elements seen before it.
-_CITATION_TAGS = (
-    "LastName", "ForeName", "Initials", "Author", "Affiliation", "CollectiveName", "Investigator",
-    "PersonalNameSubject", "Keyword", "AbstractText", "OtherAbstract", "DescriptorName",
-    "QualifierName", "PublicationType", "ELocationID", "Language", "PMID", "DateRevised",
-    "ArticleDate", "PubDate", "Title", "ISOAbbreviation", "ArticleTitle", "VernacularTitle",
-    "RegistryNumber", "NameOfSubstance", "CommentsCorrections", "RefSource",
-)
-# The record-format key to name when the element with this tag cannot be read.
-_FIELD_OF_TAG = {
-    "LastName": "authors", "ForeName": "authors", "Initials": "authors", "Author": "authors",
-    "Affiliation": "authors", "CollectiveName": "authors", "Keyword": "keywords",
-    "AbstractText": "abstract", "DescriptorName": "mesh", "QualifierName": "mesh",
-    "PublicationType": "publication_types", "ELocationID": "doi", "Language": "languages",
-    "PMID": "pmid", "DateRevised": "date_revised", "ArticleDate": "electronic_date",
-    "PubDate": "pub_year", "Title": "journal", "ISOAbbreviation": "journal_iso",
-    "ArticleTitle": "title", "VernacularTitle": "title", "RegistryNumber": "chemicals",
-    "NameOfSubstance": "chemicals", "CommentsCorrections": "comments_corrections",
-    "RefSource": "comments_corrections",
-}
-# Where an Affiliation or a name belongs while walking the citation.
-_BEFORE_AUTHORS, _IN_AUTHORS, _PAST_AUTHORS = 0, 1, 2
-
-
-def _citation(citation, out: dict, extra: dict) -> None:
-    out["citation_status"] = citation.get("Status") or ""
-    out["indexing_method"] = citation.get("IndexingMethod")
-    authors = out["authors"]
-    author = heading = chemical = link = None
-    stage = _BEFORE_AUTHORS
-    other_abstract = False
+def _citation(el, out: dict, extra: dict) -> None:
+    out["citation_status"] = el.get("Status") or ""
+    out["indexing_method"] = el.get("IndexingMethod")
     tag = "PMID"
     try:
-        for el in citation.iter(_CITATION_TAGS):
-            tag = el.tag
-            if stage == _IN_AUTHORS:
-                if tag == "LastName":
-                    author["last_name"] = el.text
-                    continue
-                if tag == "ForeName":
-                    author["fore_name"] = el.text
-                    continue
-                if tag == "Initials":
-                    author["initials"] = el.text
-                    continue
-                if tag == "Affiliation":
-                    author["affiliations"].append(_flat(el))
-                    continue
-            if tag == "Author":
-                if stage == _PAST_AUTHORS:
-                    continue
-                stage = _IN_AUTHORS
-                author = {
-                    "position": len(authors) + 1, "last_name": None, "fore_name": None,
-                    "initials": None, "collective_name": None, "affiliations": [],
-                }
-                authors.append(author)
-            elif tag == "Keyword":
-                keyword = _flat(el)
-                if keyword:
-                    out["keywords"].append(keyword)
-            elif tag == "AbstractText":
-                if not other_abstract:
-                    _abstract_text(el, out)
-            elif tag == "DescriptorName":
-                heading = {
-                    "descriptor_ui": el.get("UI"), "descriptor": _text(el),
-                    "major": el.get("MajorTopicYN") == "Y", "qualifiers": [],
-                }
-                out["mesh"].append(heading)
-            elif tag == "QualifierName":
-                heading["qualifiers"].append(
-                    {"ui": el.get("UI"), "name": _text(el), "major": el.get("MajorTopicYN") == "Y"}
-                )
-            elif tag == "PublicationType":
-                out["publication_types"].append({"ui": el.get("UI"), "name": _text(el)})
-            elif tag == "ELocationID":
-                if el.get("EIdType") == "doi" and "doi" not in extra:
-                    extra["doi"] = _text(el)
-            elif tag == "Language":
-                out["languages"].append(_text(el))
+        for child in el:
+            tag = child.tag
+            if tag == "Article":
+                _article(child, out, extra)
             elif tag == "PMID":
-                if link is not None:
-                    link["pmid"] = int(el.text)
-                elif out["pmid"] is None:
-                    out["pmid"] = int(el.text)
-                    out["pmid_version"] = int(el.get("Version") or 1)
+                _pmid(child, out)
             elif tag == "DateRevised":
-                out["date_revised"] = _iso_date(el)
-            elif tag == "ArticleDate":
-                if el.get("DateType", "Electronic") == "Electronic":
-                    out["electronic_date"] = _iso_date(el)
-            elif tag == "PubDate":
-                _pub_date(el, out)
-            elif tag == "Title":
-                out["journal"] = _text(el)
-            elif tag == "ISOAbbreviation":
-                out["journal_iso"] = _text(el)
-            elif tag == "ArticleTitle":
-                out["title"] = _flat(el)
-            elif tag == "VernacularTitle":
-                extra["title"] = _flat(el)
-            elif tag == "CollectiveName":
-                if stage == _IN_AUTHORS:
-                    author["collective_name"] = _flat(el)
-            elif tag == "Affiliation":
-                # Before 2014 one Article/Affiliation, ahead of the AuthorList, held the first
-                # author's; later ones belong to investigators.
-                if stage == _BEFORE_AUTHORS:
-                    extra["affiliation"] = _flat(el)
-            elif tag == "Investigator" or tag == "PersonalNameSubject":
-                stage = _PAST_AUTHORS
-            elif tag == "OtherAbstract":
-                other_abstract = True
-            elif tag == "RegistryNumber":
-                chemical = {"ui": None, "name": "", "registry_number": _text(el)}
-                out["chemicals"].append(chemical)
-            elif tag == "NameOfSubstance":
-                chemical["ui"] = el.get("UI")
-                chemical["name"] = _text(el)
-            elif tag == "CommentsCorrections":
-                link = {"ref_type": el.get("RefType"), "pmid": None, "ref_source": None}
-                out["comments_corrections"].append(link)
-            elif tag == "RefSource":
-                link["ref_source"] = _text(el)
-    except Exception as exc:  # any slip in one field quarantines the record, naming the field
+                out["date_revised"] = _iso_date(child)
+            elif tag == "KeywordList":
+                _keywords(child, out["keywords"])
+            elif tag == "MeshHeadingList":
+                _mesh(child, out["mesh"])
+            elif tag == "ChemicalList":
+                _chemicals(child, out["chemicals"])
+            elif tag == "CommentsCorrectionsList":
+                _comments_corrections(child, out["comments_corrections"])
+    except RecordError:
+        raise
+    except Exception as exc:
         raise RecordError(_FIELD_OF_TAG.get(tag, tag), exc) from exc
 
 
-def _abstract_text(el, out: dict) -> None:
-    text = _flat(el)
-    label = el.get("Label")
-    sections = out["abstract_sections"]
-    sections.append(
-        {"idx": len(sections), "label": label, "nlm_category": el.get("NlmCategory"), "text": text}
-    )
-    line = f"{label}: {text}" if label else text
-    out["abstract"] = f"{out['abstract']}\n{line}" if len(sections) > 1 else line
-
-
-def _journal_article(rec, out: dict) -> dict:
-    """Fill ``out`` from a <PubmedArticle>; returns fallbacks _finish() still has to apply."""
-    extra = {}
-    for part in rec:
-        if part.tag == "MedlineCitation":
-            _citation(part, out, extra)
-        elif part.tag == "PubmedData":
-            _pubmed_data(part, out)
-    return extra
+def _article(el, out: dict, extra: dict) -> None:
+    tag = "Article"
+    try:
+        for item in el:
+            tag = item.tag
+            if tag == "AuthorList":
+                _authors(item, out["authors"])
+            elif tag == "Abstract":
+                _abstract(item, out)
+            elif tag == "Journal":
+                for part in item:
+                    name = part.tag
+                    if name == "JournalIssue":
+                        for issue in part.iterchildren("PubDate"):
+                            _pub_date(issue, out)
+                    elif name == "Title":
+                        out["journal"] = _text(part)
+                    elif name == "ISOAbbreviation":
+                        out["journal_iso"] = _text(part)
+            elif tag == "ArticleTitle":
+                out["title"] = _flat(item)
+            elif tag == "ELocationID":
+                if item.get("EIdType") == "doi" and "doi" not in extra:
+                    extra["doi"] = _text(item)
+            elif tag == "Language":
+                out["languages"].append(_text(item))
+            elif tag == "PublicationTypeList":
+                for kind in item:
+                    _publication_type(kind, out)
+            elif tag == "ArticleDate":
+                if item.get("DateType", "Electronic") == "Electronic":
+                    out["electronic_date"] = _iso_date(item)
+            elif tag == "VernacularTitle":
+                extra["title"] = _flat(item)
+            elif tag == "Affiliation":  # before 2014, the first author's affiliation
+                extra["affiliation"] = _flat(item)
+    except Exception as exc:
+        raise RecordError(_FIELD_OF_TAG.get(tag, "article"), exc) from exc
 
 
 def _pubmed_data(el, out: dict) -> None:
-    for part in el:
-        tag = part.tag
-        try:
+    tag = "History"
+    try:
+        for part in el:
+            tag = part.tag
             if tag == "History":
                 _history(part, out)
             elif tag == "ArticleIdList":
                 _article_ids(part, out)
             elif tag == "PublicationStatus":
                 out["publication_status"] = _text(part)
-        except Exception as exc:
-            raise RecordError({"History": "entrez_date", "ArticleIdList": "doi"}.get(
-                tag, "publication_status"), exc) from exc
-
-
-def _book_article(rec, out: dict) -> dict:
-    """Fill ``out`` from a <PubmedBookArticle> (GeneReviews, StatPearls …).
-
-    Books are read into the same shape: BookTitle stands in for the journal, Book/PubDate for
-    the issue date, and the chapter's AuthorList for the authors. They carry no MeSH and no
-    citation status, so those stay empty.
-    """
-    extra = {}
-    field = "record"
-    try:
-        for part in rec:
-            if part.tag == "PubmedBookData":
-                _pubmed_data(part, out)
-                continue
-            if part.tag != "BookDocument":
-                continue
-            for child in part:
-                tag = child.tag
-                field = tag
-                if tag == "PMID":
-                    field = "pmid"
-                    _pmid(child, out)
-                elif tag == "Book":
-                    field = "journal"
-                    for sub in child:
-                        if sub.tag == "BookTitle":
-                            out["journal"] = _flat(sub)
-                        elif sub.tag == "PubDate":
-                            field = "pub_year"
-                            _pub_date(sub, out)
-                elif tag == "ArticleTitle":
-                    field = "title"
-                    out["title"] = _flat(child)
-                elif tag == "VernacularTitle":
-                    field = "title"
-                    extra["title"] = _flat(child)
-                elif tag == "AuthorList":
-                    field = "authors"
-                    _authors(child, out["authors"])
-                elif tag == "Abstract":
-                    field = "abstract"
-                    _abstract(child, out)
-                elif tag == "Language":
-                    out["languages"].append(_text(child))
-                elif tag == "PublicationType":
-                    field = "publication_types"
-                    _publication_types([child], out)
-                elif tag == "KeywordList":
-                    field = "keywords"
-                    _keywords(child, out["keywords"])
-                elif tag == "DateRevised":
-                    field = "date_revised"
-                    out["date_revised"] = _iso_date(child)
-                elif tag == "ArticleIdList":
-                    field = "doi"
-                    _article_ids(child, out)
-    except RecordError:
-        raise
     except Exception as exc:
-        raise RecordError(field, exc) from exc
-    if not out["title"] and not extra.get("title"):
-        extra["title"] = out["journal"]  # a whole-book record is titled by the book
-    return extra
+        raise RecordError(_FIELD_OF_TAG.get(tag, tag), exc) from exc
+
+
+def _book_document(el, out: dict, extra: dict) -> None:
+    """A <BookDocument> (GeneReviews, StatPearls …) read into the journal-article shape.
+
+    BookTitle stands in for the journal and Book/PubDate for the issue date; a whole-book record
+    without an ArticleTitle is titled by the book. Books carry no MeSH and no citation status.
+    """
+    tag = "PMID"
+    try:
+        for child in el:
+            tag = child.tag
+            if tag == "PMID":
+                _pmid(child, out)
+            elif tag == "Book":
+                for part in child:
+                    if part.tag == "BookTitle":
+                        out["journal"] = extra["book_title"] = _flat(part)
+                    elif part.tag == "PubDate":
+                        _pub_date(part, out)
+            elif tag == "ArticleTitle":
+                out["title"] = _flat(child)
+            elif tag == "VernacularTitle":
+                extra["title"] = _flat(child)
+            elif tag == "AuthorList":
+                _authors(child, out["authors"])
+            elif tag == "Abstract":
+                _abstract(child, out)
+            elif tag == "Language":
+                out["languages"].append(_text(child))
+            elif tag == "PublicationType":
+                _publication_type(child, out)
+            elif tag == "KeywordList":
+                _keywords(child, out["keywords"])
+            elif tag == "DateRevised":
+                out["date_revised"] = _iso_date(child)
+            elif tag == "ArticleIdList":
+                _article_ids(child, out)
+    except Exception as exc:
+        raise RecordError(_FIELD_OF_TAG.get(tag, tag), exc) from exc
 
 
 def _finish(out: dict, extra: dict) -> None:
     if extra:
         if not out["title"]:
-            out["title"] = extra.get("title", "")
+            out["title"] = extra.get("title") or extra.get("book_title", "")
         if out["doi"] is None:
             out["doi"] = extra.get("doi")
         affiliation = extra.get("affiliation")
         if affiliation and out["authors"] and not out["authors"][0]["affiliations"]:
             out["authors"][0]["affiliations"].append(affiliation)
-    for link in out["comments_corrections"]:
-        if link["ref_type"] == "RetractionIn":
-            out["is_retracted"] = True
-            return
-    for kind in out["publication_types"]:
-        if kind["name"] == "Retracted Publication":
-            out["is_retracted"] = True
-            return
+    out["is_retracted"] = any(
+        link["ref_type"] == "RetractionIn" for link in out["comments_corrections"]
+    ) or any(kind["name"] == "Retracted Publication" for kind in out["publication_types"])
 
 
 def _raw(el) -> str:
@@ -568,8 +462,16 @@ def _event(el) -> dict:
         return _delete_event(el)
     is_book = tag == "PubmedBookArticle"
     out = _new_article(is_book)
+    extra: dict = {}
     try:
-        extra = _book_article(el, out) if is_book else _journal_article(el, out)
+        for part in el:
+            name = part.tag
+            if name == "MedlineCitation":
+                _citation(part, out, extra)
+            elif name == "PubmedData" or name == "PubmedBookData":
+                _pubmed_data(part, out)
+            elif name == "BookDocument":
+                _book_document(part, out, extra)
     except RecordError as exc:
         return _quarantine(out["pmid"], str(exc), _raw(el))
     if out["pmid"] is None:
@@ -579,25 +481,19 @@ def _event(el) -> dict:
     return out
 
 
-def _pmid_of(el) -> int | None:
-    text = el.findtext("MedlineCitation/PMID") or el.findtext("BookDocument/PMID") or ""
-    return int(text) if text.strip().isdigit() else None
-
-
 def _broken_input(exc: Exception, root, last, count: int, last_pmid) -> dict:
     # The record being read when the input broke is already attached to the root: it is the
     # best evidence of what was lost.
     partial = root[-1] if root is not None and len(root) else None
-    if partial is last:
-        partial = None
     where = f" at line {exc.lineno}" if isinstance(exc, etree.XMLSyntaxError) else ""
     reason = (
         f"input broken{where} after {count} records (last PMID read: {last_pmid}): "
         f"{type(exc).__name__}: {exc}"
     )
-    if partial is None:
+    if partial is None or partial is last:
         return _quarantine(None, reason, "")
-    return _quarantine(_pmid_of(partial), reason, _raw(partial))
+    pmid = partial.findtext("MedlineCitation/PMID") or partial.findtext("BookDocument/PMID") or ""
+    return _quarantine(int(pmid) if pmid.strip().isdigit() else None, reason, _raw(partial))
 
 
 # ---------------------------------------------------------------- public API

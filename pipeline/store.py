@@ -7,6 +7,8 @@ half-written one and never a lock held by the writer.
 """
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import shutil
 import tempfile
@@ -217,6 +219,20 @@ def add_membership(con: duckdb.DuckDBPyConnection, query_id: str, pmids: Iterabl
     if pmids:
         con.execute("INSERT OR IGNORE INTO query_articles SELECT ?, unnest(?::BIGINT[])",
                     [query_id, pmids])
+
+
+def sync_claims(con: duckdb.DuckDBPyConnection, claims: list) -> None:
+    """Write the registry into ``claims``/``claim_conditions`` so views and analysts see it."""
+    con.execute("BEGIN")
+    con.execute("DELETE FROM claim_conditions")
+    con.execute("DELETE FROM claims")
+    con.executemany("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+        [c.id, c.statement, c.kind, c.population, c.outcome, c.supporting_direction, c.query,
+         json.dumps([dataclasses.asdict(s) for s in c.sources])] for c in claims])
+    rows = [[c.id, cond.name, cond.mesh, cond.mesh_ui] for c in claims for cond in c.conditions]
+    if rows:
+        con.executemany("INSERT INTO claim_conditions VALUES (?, ?, ?, ?)", rows)
+    con.execute("COMMIT")
 
 
 def set_meta(con: duckdb.DuckDBPyConnection, **values: str) -> None:

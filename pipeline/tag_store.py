@@ -90,27 +90,3 @@ def _insert(con, table: str, rows: list[dict]) -> None:
         con.register("incoming_tag_rows", pa.Table.from_pylist(rows))
         con.execute(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM incoming_tag_rows")
         con.unregister("incoming_tag_rows")
-
-
-def sync_claims(con, claims: list) -> None:
-    """Write the registry into ``claims``/``claim_conditions`` so views and analysts see it."""
-    import json
-    con.execute("BEGIN")
-    con.execute("DELETE FROM claim_conditions")
-    con.execute("DELETE FROM claims")
-    for c in claims:
-        con.execute("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [c.id, c.statement, c.kind, getattr(c, "population", None), c.outcome,
-                     c.supporting_direction, c.query,
-                     json.dumps([_plain(s) for s in c.sources])])
-        for cond in c.conditions:
-            cond = _plain(cond)
-            con.execute("INSERT INTO claim_conditions VALUES (?, ?, ?, ?)",
-                        [c.id, cond.get("name"), cond.get("mesh"), cond.get("mesh_ui")])
-    con.execute("COMMIT")
-
-
-def _plain(obj) -> dict:
-    if isinstance(obj, dict):
-        return obj
-    return dict(vars(obj)) if hasattr(obj, "__dict__") else dict(obj)

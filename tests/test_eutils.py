@@ -91,7 +91,7 @@ FAULTS = [  # fault, twin options, what the client must have noticed
     ("429", {}, "HTTP 429"), ("500", {}, "HTTP 500: <!DOCTYPE html>"), ("502", {}, "HTTP 502"),
     ("200-error", {}, "NCBI error: Search Backend failed"),
     ("truncate", {"lie": True}, "ChunkedEncodingError"),
-    ("truncate", {"lie": False}, "incomplete or malformed XML"),
+    ("truncate", {"lie": False}, "incomplete"),
     ("disconnect", {}, "ConnectionError"), ("slow", {"seconds": 0.8}, "Read timed out"),
 ]
 
@@ -223,10 +223,23 @@ def test_an_inverted_window_is_refused(twin, twin_config):
     assert twin.requests == []
 
 
-def test_a_single_day_over_the_cap_is_a_clear_error(twin, twin_config):
+def test_a_single_day_over_the_cap_is_listed_by_publication_date_slices(twin, twin_config):
     twin.retrieval_cap = 50
-    with pytest.raises(EutilsError, match=r"single day 2021/06/07 \[crdt\], over the 50-id"):
-        client_for(twin_config).search_windows(WIDE, date(2021, 6, 1), date(2021, 6, 7), "crdt", cap=50)
+    client = client_for(twin_config)
+    day = date(2021, 6, 7)
+    windows = client.search_windows(WIDE, date(2021, 6, 1), day, "crdt", cap=50)
+    assert windows[-1][:2] == (day, day) and windows[-1][2] > 50
+    ids = client.ids_for_window(WIDE, day, day, "crdt", cap=50)
+    assert set(ids) == truth(twin, WIDE, day, day) and len(ids) > 50
+    sliced = [r.params["term"] for r in twin.requests_to("esearch") if r.params["term"] != WIDE]
+    assert sliced and all(t.startswith(f"({WIDE}) AND ") and t.endswith("[dp]") for t in sliced)
+
+
+def test_a_single_day_and_publication_day_over_the_cap_is_a_clear_error(twin, twin_config):
+    twin.retrieval_cap = 5
+    day = date(2021, 6, 7)
+    with pytest.raises(EutilsError, match=r"single day 2021/06/07 \[crdt\] and the single publication day"):
+        client_for(twin_config).ids_for_window(WIDE, day, day, "crdt", cap=5)
 
 
 def test_a_window_that_grew_past_the_cap_is_split_again(twin, twin_config):

@@ -38,13 +38,15 @@ with st.expander("What the claim covers and how it was searched"):
                 f"**Supporting direction:** {claim['supporting_direction'] or 'not specified'}")
     st.code(claim["query"], language=None, wrap_lines=True)
 
-m = st.columns(5)
-m[0].metric("Records", f"{int(claim['n_records']):,}", help="retracted records excluded")
+m = st.columns(6)
+m[0].metric("Records", f"{int(claim['n_records']):,}", help="retracted records not counted")
 m[1].metric("Human", f"{int(claim['n_human']):,}")
 m[2].metric("Animal / in vitro", f"{int(claim['n_animal']) + int(claim['n_in_vitro']):,}")
-m[3].metric("Participants for / against",
-            f"{int(claim['participants_supporting']):,} / {int(claim['participants_not_supporting']):,}")
-m[4].metric("Retracted", f"{int(claim['n_retracted']):,}")
+m[3].metric("Participants for", f"{int(claim['participants_supporting']):,}",
+            help="in human primary studies that support the claim")
+m[4].metric("Participants against", f"{int(claim['participants_not_supporting']):,}",
+            help="in human primary studies that found no effect or the opposite")
+m[5].metric("Retracted", f"{int(claim['n_retracted']):,}", help="listed below, flagged, never counted")
 
 # --- filters ---------------------------------------------------------------------------------
 designs = header["designs"]
@@ -99,7 +101,7 @@ with right:
 
 # --- the studies -----------------------------------------------------------------------------
 total = int(by_design["n"].sum()) if len(by_design) else 0
-st.markdown(f"**Studies** — {common.plural(total, 'record')}"
+st.markdown(f"**Studies** — {common.plural(total, 'record')}, retracted ones included and flagged"
             + (f", the first {SHOWN_ROWS:,} shown (the exports hold all)" if total > SHOWN_ROWS else ""))
 table = studies.assign(direction=studies["direction"].map(charts.direction_label),
                        retracted=studies["is_retracted"].map({True: "RETRACTED", False: ""}))
@@ -108,11 +110,14 @@ st.dataframe(
            "evidence_sentence", "retracted", "is_indirect"]],
     hide_index=True, width="stretch",
     column_config={
-        "pubmed_url": st.column_config.LinkColumn("PubMed", display_text=r"pubmed\.ncbi\.nlm\.nih\.gov/(\d+)/",
-                                                  width="small"),
+        "pubmed_url": st.column_config.LinkColumn("PubMed", display_text=r"pubmed\.ncbi\.nlm\.nih\.gov/(\d+)/"),
         "title": st.column_config.TextColumn("Title", width="large"),
         "year": st.column_config.NumberColumn("Year", format="%d", width="small"),
+        "journal": st.column_config.TextColumn("Journal"),
+        "design": st.column_config.TextColumn("Design"),
+        "population": st.column_config.TextColumn("Population", width="small"),
         "n": st.column_config.NumberColumn("N", help="sample size reported in the abstract", width="small"),
+        "direction": st.column_config.TextColumn("Direction", width="small"),
         "evidence_sentence": st.column_config.TextColumn("Evidence sentence", width="large"),
         "retracted": st.column_config.TextColumn("Retraction", width="small"),
         "is_indirect": st.column_config.CheckboxColumn(

@@ -54,12 +54,13 @@ with main:
         st.dataframe(
             results.assign(retracted=results["is_retracted"].map({True: "RETRACTED", False: ""}))[
                 ["pubmed_url", "title", "year", "journal", "design", "population", "retracted"]],
-            hide_index=True, width="stretch",
+            hide_index=True, width="stretch", height=560,
             column_config={
                 "pubmed_url": st.column_config.LinkColumn(
                     "PubMed", display_text=r"pubmed\.ncbi\.nlm\.nih\.gov/(\d+)/", width="small"),
                 "title": st.column_config.TextColumn("Title", width="large"),
                 "year": st.column_config.NumberColumn("Year", format="%d", width="small"),
+                "journal": "Journal", "design": "Design", "population": "Population",
                 "retracted": st.column_config.TextColumn("Retraction", width="small"),
             })
 with side:

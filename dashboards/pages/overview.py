@@ -1,6 +1,7 @@
 """Claims overview: every claim, its verdict and a compact bar of the human studies behind it."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboards import charts, common
@@ -57,13 +58,10 @@ for row in shown.itertuples():
         text.page_link("pages/claim.py", label=row.statement, query_params={"claim": row.claim_id})
         tags = " · ".join([row.kind, *row.conditions])
         text.caption(f"`{row.claim_id}` · {tags}")
-        verdict.markdown(f"**{row.stance}**")
+        verdict.markdown(f"**{row.stance}**", help=row.verdict)
         certainty = row.certainty if isinstance(row.certainty, str) else "not rated"
-        level = (f"level {int(row.best_supporting_level)}: {row.best_supporting_level_label}"
-                 if row.best_supporting_level == row.best_supporting_level
-                 and row.best_supporting_level is not None else "none")
+        level = ("none" if pd.isna(row.best_supporting_level)
+                 else f"level {int(row.best_supporting_level)}: {row.best_supporting_level_label}")
         verdict.caption(f"certainty: **{certainty}** · best supporting evidence: {level}")
         bar.markdown(charts.evidence_bar(segments.get(row.claim_id, empty_segments)),
                      unsafe_allow_html=True)
-        with text.expander("Verdict in full"):
-            st.write(row.verdict)

@@ -14,7 +14,7 @@ meta = state["meta"]
 st.markdown(f"### {common.freshness(meta)}")
 facts = [f"{state['articles']:,} records", f"{state['claims']:,} claims",
          f"tagger version `{meta.get('tagger_version', 'none')}`",
-         f"published store `{common.store_path()}`"]
+         f"published {state['published_at']:%Y-%m-%d %H:%M} UTC to `{common.store_path()}`"]
 st.caption(" · ".join(facts))
 
 data = common.fetch("status")

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 MAX_CHARS = 20_000
 MAX_TITLE_CHARS = 2_000
 
-_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-'][a-z0-9]+)*|\d+(?:\.\d+)?")
+# Everything but letters, digits and the hyphen becomes a space: str.translate + split is
+# several times faster than a tokenising regex, and throughput is a requirement here.
+_SPACE_OUT = str.maketrans({c: " " for c in "!\"#$%&'()*+,./:;<=>?@[\\]^_`{|}~\u2018\u2019\u201c\u201d\u2013\u2014\u2212\u00b1\u2264\u2265"})
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[0-9])|\n+")
 _ABBREV_END = re.compile(r"(?:\b(?:vs|e\.g|i\.e|et al|approx|fig|no|ref|resp|mo|yr|min|max|wk|hr|sec|dr|mr|mrs|ms|st)|\b[A-Z])\.$", re.I)
 
@@ -86,7 +88,7 @@ def from_record(rec: dict) -> TagInput:
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+    return text.lower().translate(_SPACE_OUT).split()
 
 
 def is_english(text: str) -> bool:

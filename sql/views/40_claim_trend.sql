@@ -16,7 +16,7 @@ FROM (
         count(*) FILTER (WHERE evidence_class = 'human'
                            AND direction IN ('mixed', 'unclear', 'untagged')) AS n_human_other,
         count(*) FILTER (WHERE evidence_class IN ('animal', 'in_vitro')) AS n_preclinical
-    FROM v_claim_evidence
+    FROM evidence_links
     WHERE pub_year IS NOT NULL
     GROUP BY claim_id, pub_year
 )

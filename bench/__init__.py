@@ -1,0 +1,1 @@
+"""``make bench``: speed and memory figures, measured in one run (see ``python -m bench``)."""
