@@ -19,6 +19,7 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def _page_timer(snapshot: Path):
     from streamlit.testing.v1 import AppTest
 
     # The pages find the store through pipeline.config; point it at the synthetic one.
-    os.environ["KETAMINE_STORE"] = str(snapshot.with_name("bench-store.duckdb"))
+    os.environ["KETAMINE_STORE"] = str(snapshot).replace(".snapshot.duckdb", ".duckdb")
 
     def run(page: str, **params) -> float:
         at = AppTest.from_file(str(REPO / "dashboards" / "app.py"), default_timeout=600)
@@ -79,20 +80,14 @@ def _page_timer(snapshot: Path):
 
 def run(records: int, repeat: int) -> dict:
     from dashboards import data
-    store = synthetic.cached(records)
-    # The dashboard reads ``<store>.snapshot.duckdb``; a link stands in for a publish.
-    snapshot = store.with_name("bench-store.snapshot.duckdb")
-    if snapshot.is_symlink() or snapshot.exists():
-        snapshot.unlink()
-    snapshot.symlink_to(store)
+    # The dashboard reads ``<store>.snapshot.duckdb``; the bench keeps a synthetic store of its
+    # own under that name, clear of other benchmarks writing theirs.
+    snapshot = synthetic.cached(records, Path(tempfile.gettempdir()) / "ketamine-bench"
+                                / f"dashboard-{records}.snapshot.duckdb")
     largest, median, n_largest, n_median = _claims_by_size(snapshot)
 
     def claim_detail(claim_id):
-        def go():
-            data.store_state(snapshot)
-            header = data.claim_header(snapshot, claim_id)
-            data.claim_evidence(snapshot, header["claim"]["claim_id"])
-        return go
+        return lambda: (data.store_state(snapshot), data.claim_page(snapshot, claim_id))
 
     out = {"records": records, "repeat": repeat,
            "largest_claim": largest, "largest_claim_records": n_largest,
@@ -105,7 +100,6 @@ def run(records: int, repeat: int) -> dict:
     out["page_overview_s"] = statistics.median(page("overview") for _ in range(repeat))
     out["page_claim_largest_s"] = statistics.median(page("claim", claim=largest) for _ in range(repeat))
     out["page_claim_median_s"] = statistics.median(page("claim", claim=median) for _ in range(repeat))
-    snapshot.unlink()
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in out.items()}
 
 

@@ -18,6 +18,15 @@ DIRECTION_STYLE = {
 }
 
 
+STANCE_COLOUR = {"supported": "green", "not supported": "red", "conflicting": "orange",
+                 "mixed results": "orange", "no clear direction": "gray", "no human studies": "gray"}
+
+
+def stance_badge(stance: str) -> str:
+    """A claim's stance as a coloured Streamlit markdown badge."""
+    return f":{STANCE_COLOUR.get(stance, 'gray')}-badge[{stance}]"
+
+
 def direction_label(direction: str) -> str:
     return DIRECTION_STYLE.get(direction, (direction, None))[0]
 
@@ -47,7 +56,7 @@ def design_direction(df: pd.DataFrame) -> alt.Chart:
         tooltip=[alt.Tooltip("design_label:N", title="design"),
                  alt.Tooltip("direction_label:N", title="direction"),
                  alt.Tooltip("sum(n):Q", title="records")],
-    ).properties(height=max(80, 26 * len(order)))
+    ).properties(height=max(170, 26 * len(order)))  # the legend needs 170 px
 
 
 def timeline(df: pd.DataFrame) -> alt.Chart:

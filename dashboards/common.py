@@ -67,10 +67,6 @@ def require_data() -> dict:
     st.stop()
 
 
-def pubmed_link(pmid: int) -> str:
-    return f"https://pubmed.ncbi.nlm.nih.gov/{int(pmid)}/"
-
-
 def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (many or word + 's')}"
 

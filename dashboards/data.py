@@ -50,17 +50,24 @@ def _reader(path: Path):
 # --- the store itself -----------------------------------------------------------------------
 
 def store_state(path: Path) -> dict:
-    """Whether there is anything to show, and the facts the sidebar prints about it."""
+    """What every page needs first: whether there is anything to show, the facts the sidebar
+    prints, and the lists the filters offer (claims, designs, conditions, the years covered)."""
     stamp = version(path)
     if stamp is None:
         return {"published": False, "articles": 0, "claims": 0, "meta": {}, "published_at": None}
     with _reader(path) as q:
-        counts = q("SELECT (SELECT count(*) FROM articles) AS articles, "
-                   "(SELECT count(*) FROM claims) AS claims")
+        counts = q("SELECT count(*) AS articles, min(pub_year) AS lo, max(pub_year) AS hi "
+                   "FROM articles")
         meta = q("SELECT key, value FROM store_meta")
-    return {"published": True, "articles": int(counts.articles[0]), "claims": int(counts.claims[0]),
+        claims = q("SELECT claim_id, statement FROM claims ORDER BY claim_id")
+        designs = q(_DESIGNS)
+        conditions = q("SELECT DISTINCT condition FROM v_claim_conditions ORDER BY 1")
+    lo, hi = counts.lo[0], counts.hi[0]
+    return {"published": True, "articles": int(counts.articles[0]), "claims": len(claims),
             "meta": dict(zip(meta.key, meta.value)),
-            "published_at": datetime.fromtimestamp(stamp[2] / 1e9, tz=timezone.utc)}
+            "published_at": datetime.fromtimestamp(stamp[2] / 1e9, tz=timezone.utc),
+            "years": (None if pd.isna(lo) else int(lo), None if pd.isna(hi) else int(hi)),
+            "claim_list": claims, "designs": designs, "conditions": conditions.condition.tolist()}
 
 
 # --- claims overview ------------------------------------------------------------------------
@@ -120,16 +127,35 @@ class StudyFilter:
         return " AND ".join(clauses), params
 
 
-def claim_header(path: Path, claim_id: str | None) -> dict:
-    """The claim list, and for ``claim_id`` (the first claim when None or unknown) its registry
-    entry and verdict, with what the filters can offer: the designs and the years present."""
+def _studies_sql(where: str, limit: int | None) -> str:
+    # Ranking on the evidence columns alone and fetching titles for the rows kept afterwards
+    # halves the time on a claim with 200,000 links: the wide text is read for 500 rows only.
+    def order(t: str) -> str:
+        return f"{t}is_retracted, coalesce({t}cebm_level, 9), {t}pub_year DESC NULLS LAST, {t}pmid"
+    return f"""
+        WITH picked AS (
+            SELECT pmid, pub_year, design, population, sample_size, direction,
+                   evidence_sentence, is_retracted, is_indirect, cebm_level
+            FROM v_claim_evidence WHERE {where}
+            ORDER BY {order('')} {'' if limit is None else f'LIMIT {int(limit)}'}
+        )
+        SELECT p.pmid, a.title, p.pub_year AS year, a.journal,
+               coalesce(l.design_label, p.design, 'untagged') AS design,
+               coalesce(p.population, 'unknown') AS population, p.sample_size AS n,
+               p.direction, p.evidence_sentence, p.is_retracted, p.is_indirect,
+               {PUBMED.format(pmid='p.pmid')} AS pubmed_url
+        FROM picked p JOIN articles a USING (pmid)
+        LEFT JOIN v_design_levels l ON l.design = p.design
+        ORDER BY {order('p.')}"""
+
+
+def claim_page(path: Path, claim_id: str, flt: StudyFilter = StudyFilter(),
+               limit: int = STUDY_ROWS) -> dict:
+    """One claim: its registry entry and verdict (``claim``, None for an unknown id), its
+    filtered records counted by design x direction x year (``cells``, what both charts draw)
+    and the first ``limit`` studies (best design, then newest, first)."""
+    where, params = flt.where()
     with _reader(path) as q:
-        choices = q("SELECT claim_id, statement FROM claims ORDER BY claim_id")
-        designs = q(_DESIGNS)
-        if choices.empty:
-            return {"choices": choices, "designs": designs, "claim": None, "years": (None, None)}
-        if claim_id not in set(choices.claim_id):
-            claim_id = choices.claim_id[0]
         claim = q("""
             SELECT c.claim_id, c.statement, c.kind, c.conditions, c.population, c.outcome,
                    c.supporting_direction, c.query, s.stance, s.verdict, s.certainty,
@@ -139,46 +165,19 @@ def claim_header(path: Path, claim_id: str | None) -> dict:
                    s.participants_not_supporting
             FROM v_claims c JOIN v_claim_summary s USING (claim_id)
             WHERE c.claim_id = ?""", [claim_id])
-        years = q("SELECT min(pub_year) AS lo, max(pub_year) AS hi FROM v_claim_trend "
-                  "WHERE claim_id = ?", [claim_id])
-    lo, hi = years.lo[0], years.hi[0]
-    return {"choices": choices, "designs": designs, "claim": claim.iloc[0].to_dict(),
-            "years": (None if pd.isna(lo) else int(lo), None if pd.isna(hi) else int(hi))}
-
-
-def _studies_sql(where: str, limit: int | None) -> str:
-    return f"""
-        SELECT e.pmid, e.title, e.pub_year AS year, e.journal,
-               coalesce(l.design_label, e.design, 'untagged') AS design,
-               coalesce(e.population, 'unknown') AS population, e.sample_size AS n,
-               e.direction, e.evidence_sentence, e.is_retracted, e.is_indirect,
-               {PUBMED.format(pmid='e.pmid')} AS pubmed_url
-        FROM (SELECT * FROM v_claim_evidence WHERE {where}) e
-        LEFT JOIN v_design_levels l USING (design)
-        ORDER BY e.is_retracted, coalesce(e.cebm_level, 9), e.pub_year DESC NULLS LAST, e.pmid
-        {'' if limit is None else f'LIMIT {int(limit)}'}"""
-
-
-def claim_evidence(path: Path, claim_id: str, flt: StudyFilter = StudyFilter(),
-                   limit: int = STUDY_ROWS) -> dict[str, pd.DataFrame]:
-    """The filtered evidence of one claim: counts by design x direction, by year x direction,
-    and the first ``limit`` studies (best design, then newest, first)."""
-    where, params = flt.where()
-    with _reader(path) as q:
-        return {
-            "by_design": q(f"""
-                SELECT coalesce(e.design, 'untagged') AS design,
-                       coalesce(l.design_label, e.design, 'untagged') AS design_label,
-                       coalesce(l.cebm_level, 9) AS design_rank, e.direction, count(*)::BIGINT AS n
-                FROM (SELECT * FROM v_claim_evidence WHERE {where}) e
-                LEFT JOIN v_design_levels l USING (design)
-                GROUP BY ALL ORDER BY design_rank, design_label, e.direction""", [claim_id, *params]),
-            "by_year": q(f"""
-                SELECT pub_year, direction, count(*)::BIGINT AS n
-                FROM v_claim_evidence WHERE {where} AND pub_year IS NOT NULL
-                GROUP BY ALL ORDER BY pub_year, direction""", [claim_id, *params]),
-            "studies": q(_studies_sql(where, limit), [claim_id, *params]),
-        }
+        if claim.empty:
+            return {"claim": None}
+        cells = q(f"""
+            SELECT coalesce(e.design, 'untagged') AS design,
+                   coalesce(l.design_label, e.design, 'untagged') AS design_label,
+                   coalesce(l.cebm_level, 9) AS design_rank, e.direction, e.pub_year,
+                   count(*)::BIGINT AS n
+            FROM (SELECT design, direction, pub_year FROM v_claim_evidence WHERE {where}) e
+            LEFT JOIN v_design_levels l USING (design)
+            GROUP BY ALL ORDER BY design_rank, design_label, e.direction, e.pub_year""",
+                  [claim_id, *params])
+        studies = q(_studies_sql(where, limit), [claim_id, *params])
+    return {"claim": claim.iloc[0].to_dict(), "cells": cells, "studies": studies}
 
 
 def claim_studies(path: Path, claim_id: str, flt: StudyFilter = StudyFilter()) -> pd.DataFrame:
@@ -263,14 +262,6 @@ class Search:
         return " + ".join([one] * len(self.terms)), [t for term in self.terms for t in (term, term)]
 
 
-def explorer_options(path: Path) -> dict:
-    """The facet values the Explorer's filters offer."""
-    with _reader(path) as q:
-        return {"conditions": q("SELECT DISTINCT condition FROM v_claim_conditions ORDER BY 1")
-                              .condition.tolist(),
-                "designs": q(_DESIGNS)}
-
-
 def search(path: Path, query: Search, limit: int = SEARCH_ROWS) -> dict[str, pd.DataFrame]:
     """The best ``limit`` matches, their total, and their counts per condition, design, year."""
     where, params = query.where()
@@ -324,16 +315,3 @@ def status(path: Path, runs: int = 20, quarantined: int = 200) -> dict[str, pd.D
             "quarantine": q("SELECT stage, pmid, reason, raw_sha256 FROM quarantine "
                             "ORDER BY stage, pmid NULLS LAST LIMIT ?", [int(quarantined)]),
         }
-
-
-def documented_views(path: Path) -> pd.DataFrame:
-    """The views an analyst may query, with their columns, from the store's own catalogue."""
-    with _reader(path) as q:
-        return q("""
-            SELECT v.view_name, v.comment,
-                   list(c.column_name || ' ' || c.data_type ORDER BY c.ordinal_position) AS columns
-            FROM duckdb_views() v
-            JOIN information_schema.columns c
-              ON c.table_schema = v.schema_name AND c.table_name = v.view_name
-            WHERE NOT v.internal AND v.schema_name = 'main'
-            GROUP BY ALL ORDER BY v.view_name""")

@@ -5,7 +5,8 @@ Layout under ``data/raw/``::
     objects/ab/abcdef…sha256.xml.gz   one body per sha256 (written once, never rewritten)
     manifest.jsonl                     one line per response received, in arrival order
     watermarks.jsonl                   one line each time a query's window completed
-    snapshot/*.xml.gz                  the bundled offline snapshot (real records, committed)
+    snapshot/*.xml.gz                  the bundled offline snapshot (real records, committed;
+                                       read from the repo whatever the data dir)
 
 The manifest is the source of truth for ``python -m pipeline rebuild``: replaying it rebuilds the
 curated store with no network. Lines are appended with fsync; a torn last line (a run killed
@@ -100,9 +101,6 @@ class RawArchive:
 
     def watermarks(self) -> Iterator[dict]:
         yield from _read_lines(self.watermark_log)
-
-    def snapshot_files(self) -> list[Path]:
-        return sorted((self.root / "snapshot").glob("*.xml.gz"))
 
 
 def _iso(value):

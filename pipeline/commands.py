@@ -69,8 +69,9 @@ def cmd_run(cfg: Config, args) -> int:
             _log(f"{why}: pulling live from {cfg.eutils_base_url}")
             return _do_refresh(cfg, registry)
         _log(f"PubMed is not reachable ({why}).")
+    from .config import BUNDLED_SNAPSHOT
     _log("OFFLINE: building the store from the bundled snapshot of real PubMed records in "
-         f"{cfg.raw_dir / 'snapshot'} — a small, dated sample; the dashboard says where "
+         f"{BUNDLED_SNAPSHOT} — a small, dated sample; the dashboard says where "
          "evidence is thin or absent.")
     return cmd_build_snapshot(cfg, args)
 

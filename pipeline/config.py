@@ -11,6 +11,9 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# Real records shipped with the repo, for offline use; fixed, whatever KETAMINE_DATA_DIR says.
+BUNDLED_SNAPSHOT = REPO_ROOT / "data" / "raw" / "snapshot"
+
 NCBI_EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 
 # (env var, attribute, default, help)
@@ -87,4 +90,4 @@ def describe() -> str:
                      for var, _, default, help_ in SETTINGS)
 
 
-__all__ = ["Config", "load", "describe", "SETTINGS", "REPO_ROOT", "NCBI_EUTILS"]
+__all__ = ["Config", "load", "describe", "SETTINGS", "REPO_ROOT", "NCBI_EUTILS", "BUNDLED_SNAPSHOT"]

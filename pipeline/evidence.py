@@ -22,7 +22,7 @@ def refresh(con: duckdb.DuckDBPyConnection) -> int:
     try:
         con.execute("CREATE OR REPLACE TABLE evidence_links AS "
                     "SELECT * FROM v_evidence_links_live ORDER BY claim_id, pmid")
-        (fingerprint,), = con.execute("SELECT fingerprint FROM v_evidence_fingerprint").fetchall()
+        (fingerprint,), = con.execute("SELECT fingerprint FROM v_evidence_status").fetchall()
         (n_links,), = con.execute("SELECT count(*) FROM evidence_links").fetchall()
         stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
         con.execute(

@@ -11,12 +11,13 @@ evaluating the claim's PubMed query locally (``pipeline.query``), and the store 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from lxml import etree
 
 from . import parse, query, store
 from .archive import RawArchive
-from .config import Config
+from .config import BUNDLED_SNAPSHOT, Config
 from .runs import RunResult, recorded_run, store_manifest_row
 
 
@@ -55,12 +56,11 @@ def rebuild(config: Config, queries: list[tuple[str, str]] | None = None, *, pro
 
 
 def build_snapshot(config: Config, queries: list[tuple[str, str]], *, progress=print,
-                   finalize=None) -> RunResult:
+                   finalize=None, snapshot_dir: Path = BUNDLED_SNAPSHOT) -> RunResult:
     """Build ``config.store`` from the real records bundled in ``data/raw/snapshot/``."""
-    archive = RawArchive(config.raw_dir)
-    files = archive.snapshot_files()
+    files = sorted(Path(snapshot_dir).glob("*.xml.gz"))
     if not files:
-        raise FileNotFoundError(f"no bundled snapshot under {archive.root / 'snapshot'}")
+        raise FileNotFoundError(f"no bundled snapshot under {snapshot_dir}")
     compiled = [(qid, query.parse_query(q)) for qid, q in queries]
     with recorded_run(config, "snapshot", fresh=True) as (con, result):
         con.executemany("INSERT OR REPLACE INTO queries VALUES (?, ?)", [list(q) for q in queries])

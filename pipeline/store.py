@@ -117,19 +117,24 @@ def _rows(records: list[dict]) -> dict[str, list[dict]]:
     return out
 
 
+def _revision(r: dict) -> tuple:
+    return (r.get("date_revised") or "", r.get("pmid_version") or 1)
+
+
 def _newest_per_pmid(records: Iterable[dict]) -> list[dict]:
-    """Dedupe a batch on PMID. The newest revision wins; on a tie, the later one in the batch."""
+    """Dedupe a batch on PMID. The newest revision wins (latest ``DateRevised``, then highest
+    version of a versioned citation); on a tie, the later one in the batch."""
     best: dict[int, dict] = {}
     for r in records:
         old = best.get(r["pmid"])
-        if old is None or (r.get("date_revised") or "") >= (old.get("date_revised") or ""):
+        if old is None or _revision(r) >= _revision(old):
             best[r["pmid"]] = r
     return list(best.values())
 
 
 def upsert_articles(con: duckdb.DuckDBPyConnection, records: list[dict], raw_sha256: str | None) -> int:
     """Upsert parsed article dicts keyed on PMID. A stored record newer than the incoming one
-    (later ``date_revised``) is kept, so replaying the raw archive in any order converges."""
+    (see ``_revision``) is kept, so replaying the raw archive in any order converges."""
     records = _newest_per_pmid(records)
     if not records:
         return 0
@@ -140,7 +145,8 @@ def upsert_articles(con: duckdb.DuckDBPyConnection, records: list[dict], raw_sha
         con.register("incoming_articles", tables["articles"])
         stale = {r[0] for r in con.execute(
             "SELECT a.pmid FROM articles a JOIN incoming_articles i USING (pmid) "
-            "WHERE a.date_revised > TRY_CAST(i.date_revised AS DATE)").fetchall()}
+            "WHERE (a.date_revised, a.pmid_version) > "
+            "(TRY_CAST(i.date_revised AS DATE), i.pmid_version)").fetchall()}
         if stale:
             keep = [r for r in records if r["pmid"] not in stale]
             con.execute("ROLLBACK")

@@ -5,54 +5,26 @@ import streamlit as st
 
 from dashboards import charts, common, data, export
 
-SHOWN_ROWS = data.STUDY_ROWS
-
 st.title("Claim detail")
-common.require_data()
+state = common.require_data()
 
+# --- which claim -----------------------------------------------------------------------------
+listed = state["claim_list"]
+ids = listed["claim_id"].tolist()
+statements = dict(zip(listed["claim_id"], listed["statement"]))
 asked = st.query_params.get("claim")
-header = common.fetch("claim_header", claim_id=asked)
-choices = header["choices"]
-ids = choices["claim_id"].tolist()
-statements = dict(zip(choices["claim_id"], choices["statement"]))
 if asked is not None and asked not in statements:
     st.warning(f"There is no claim `{asked}` in the store; showing the first claim instead.")
 claim_id = st.selectbox("Claim", ids, format_func=lambda cid: f"{statements[cid]}  ({cid})",
-                        index=ids.index(header["claim"]["claim_id"]), key="claim_select")
-if claim_id != header["claim"]["claim_id"]:
-    header = common.fetch("claim_header", claim_id=claim_id)
+                        index=ids.index(asked) if asked in statements else 0, key="claim_select")
 common.set_url("claim", claim_id)
-
-claim = header["claim"]
-st.subheader(claim["statement"])
-st.markdown(f"**{claim['verdict'][:1].upper()}{claim['verdict'][1:]}.**")
-facts = [f"kind: {claim['kind']}"]
-if len(claim["conditions"]):
-    facts.append("conditions: " + ", ".join(claim["conditions"]))
-if isinstance(claim["certainty"], str):
-    facts.append(f"certainty: {claim['certainty']} ({claim['certainty_note']})")
-st.caption(" · ".join(facts))
-with st.expander("What the claim covers and how it was searched"):
-    st.markdown(f"**Population:** {claim['population'] or 'not specified'}  \n"
-                f"**Outcome:** {claim['outcome'] or 'not specified'}  \n"
-                f"**Supporting direction:** {claim['supporting_direction'] or 'not specified'}")
-    st.code(claim["query"], language=None, wrap_lines=True)
-
-m = st.columns(6)
-m[0].metric("Records", f"{int(claim['n_records']):,}", help="retracted records not counted")
-m[1].metric("Human", f"{int(claim['n_human']):,}")
-m[2].metric("Animal / in vitro", f"{int(claim['n_animal']) + int(claim['n_in_vitro']):,}")
-m[3].metric("Participants for", f"{int(claim['participants_supporting']):,}",
-            help="in human primary studies that support the claim")
-m[4].metric("Participants against", f"{int(claim['participants_not_supporting']):,}",
-            help="in human primary studies that found no effect or the opposite")
-m[5].metric("Retracted", f"{int(claim['n_retracted']):,}", help="listed below, flagged, never counted")
+head = st.container()  # filled once the claim is read, above the filters that shape the read
 
 # --- filters ---------------------------------------------------------------------------------
-designs = header["designs"]
+designs = state["designs"]
 design_keys = designs["design"].tolist() + ["untagged"]
 design_labels = dict(zip(designs["design"], designs["design_label"])) | {"untagged": "not tagged"}
-
+lo, hi = state["years"]
 with st.container(border=True):
     f = st.columns([3, 2, 3, 3])
     chosen_designs = f[0].multiselect("Design", design_keys, format_func=design_labels.get,
@@ -61,10 +33,10 @@ with st.container(border=True):
     chosen_pops = f[1].multiselect("Population", list(data.POPULATIONS),
                                    default=common.url_values("population", data.POPULATIONS),
                                    key="claim_population", placeholder="all")
-    chosen_dirs = f[2].multiselect("Direction", list(data.DIRECTIONS), format_func=charts.direction_label,
+    chosen_dirs = f[2].multiselect("Direction", list(data.DIRECTIONS),
+                                   format_func=charts.direction_label,
                                    default=common.url_values("direction", data.DIRECTIONS),
                                    key="claim_direction", placeholder="all directions")
-    lo, hi = header["years"]
     if lo is not None and lo < hi:
         start = min(max(common.url_int("from", lo), lo), hi)
         end = max(min(common.url_int("to", hi), hi), start)
@@ -76,15 +48,50 @@ common.set_url("population", chosen_pops)
 common.set_url("direction", chosen_dirs)
 common.set_url("from", year_from, default=lo)
 common.set_url("to", year_to, default=hi)
-
 flt = data.StudyFilter(designs=tuple(chosen_designs), populations=tuple(chosen_pops),
                        directions=tuple(chosen_dirs),
                        year_from=None if year_from == lo else year_from,
                        year_to=None if year_to == hi else year_to)
 
+fetched = common.fetch("claim_page", claim_id=claim_id, flt=flt)
+claim = fetched["claim"]
+if claim is None:
+    head.error(f"The store lists claim `{claim_id}` but has no summary for it: the published "
+               "store is inconsistent; run `python -m pipeline retag`.")
+    st.stop()
+
+# --- the claim and its verdict ---------------------------------------------------------------
+with head:
+    st.subheader(claim["statement"])
+    st.markdown(charts.stance_badge(claim["stance"]) + f" **{claim['verdict'][:1].upper()}"
+                f"{claim['verdict'][1:]}.**")
+    facts = [f"kind: {claim['kind']}"]
+    if len(claim["conditions"]):
+        facts.append("conditions: " + ", ".join(claim["conditions"]))
+    if isinstance(claim["certainty"], str):
+        facts.append(f"certainty: {claim['certainty']} ({claim['certainty_note']})")
+    st.caption(" · ".join(facts))
+    with st.expander("What the claim covers and how it was searched"):
+        st.markdown(f"**Population:** {claim['population'] or 'not specified'}  \n"
+                    f"**Outcome:** {claim['outcome'] or 'not specified'}  \n"
+                    f"**Supporting direction:** {claim['supporting_direction'] or 'not specified'}")
+        st.code(claim["query"], language=None, wrap_lines=True)
+    m = st.columns(6)
+    m[0].metric("Records", f"{int(claim['n_records']):,}", help="retracted records not counted")
+    m[1].metric("Human", f"{int(claim['n_human']):,}")
+    m[2].metric("Animal / in vitro", f"{int(claim['n_animal']) + int(claim['n_in_vitro']):,}")
+    m[3].metric("Participants for", f"{int(claim['participants_supporting']):,}",
+                help="in human primary studies that support the claim")
+    m[4].metric("Participants against", f"{int(claim['participants_not_supporting']):,}",
+                help="in human primary studies that found no effect or the opposite")
+    m[5].metric("Retracted", f"{int(claim['n_retracted']):,}",
+                help="listed below, flagged, never counted")
+
 # --- charts ----------------------------------------------------------------------------------
-evidence = common.fetch("claim_evidence", claim_id=claim_id, flt=flt, limit=SHOWN_ROWS)
-by_design, by_year, studies = evidence["by_design"], evidence["by_year"], evidence["studies"]
+cells = fetched["cells"]
+by_design = cells.groupby(["design", "design_label", "design_rank", "direction"],
+                          as_index=False)["n"].sum()
+by_year = cells.dropna(subset=["pub_year"]).groupby(["pub_year", "direction"], as_index=False)["n"].sum()
 left, right = st.columns(2)
 with left:
     st.markdown("**Records by design and direction**")
@@ -100,9 +107,11 @@ with right:
         st.altair_chart(charts.timeline(by_year), width="stretch")
 
 # --- the studies -----------------------------------------------------------------------------
-total = int(by_design["n"].sum()) if len(by_design) else 0
+total = int(cells["n"].sum())
+studies = fetched["studies"]
 st.markdown(f"**Studies** — {common.plural(total, 'record')}, retracted ones included and flagged"
-            + (f", the first {SHOWN_ROWS:,} shown (the exports hold all)" if total > SHOWN_ROWS else ""))
+            + (f"; the first {len(studies):,} are listed, the downloads hold all"
+               if total > len(studies) else ""))
 table = studies.assign(direction=studies["direction"].map(charts.direction_label),
                        retracted=studies["is_retracted"].map({True: "RETRACTED", False: ""}))
 st.dataframe(
@@ -110,13 +119,15 @@ st.dataframe(
            "evidence_sentence", "retracted", "is_indirect"]],
     hide_index=True, width="stretch",
     column_config={
-        "pubmed_url": st.column_config.LinkColumn("PubMed", display_text=r"pubmed\.ncbi\.nlm\.nih\.gov/(\d+)/"),
+        "pubmed_url": st.column_config.LinkColumn(
+            "PubMed", display_text=r"pubmed\.ncbi\.nlm\.nih\.gov/(\d+)/"),
         "title": st.column_config.TextColumn("Title", width="large"),
         "year": st.column_config.NumberColumn("Year", format="%d", width="small"),
         "journal": st.column_config.TextColumn("Journal"),
         "design": st.column_config.TextColumn("Design"),
         "population": st.column_config.TextColumn("Population", width="small"),
-        "n": st.column_config.NumberColumn("N", help="sample size reported in the abstract", width="small"),
+        "n": st.column_config.NumberColumn("N", help="sample size reported in the abstract",
+                                           width="small"),
         "direction": st.column_config.TextColumn("Direction", width="small"),
         "evidence_sentence": st.column_config.TextColumn("Evidence sentence", width="large"),
         "retracted": st.column_config.TextColumn("Retraction", width="small"),
@@ -124,13 +135,12 @@ st.dataframe(
             "Indirect", help="about a different condition than the claim names", width="small"),
     })
 
-d1, d2, _ = st.columns([1, 1, 4])
-base = f"{claim_id}-studies"
 path = common.store_path()
+d1, d2, _ = st.columns([1, 1, 4])
 d1.download_button("Download CSV", data=lambda: export.studies_csv(path, claim_id, flt),
-                   file_name=f"{base}.csv", mime="text/csv", on_click="ignore",
+                   file_name=f"{claim_id}-studies.csv", mime="text/csv", on_click="ignore",
                    icon=":material/download:", key="download_csv")
 d2.download_button("Download RIS", data=lambda: export.studies_ris(path, claim_id, flt),
-                   file_name=f"{base}.ris", mime="application/x-research-info-systems",
+                   file_name=f"{claim_id}-studies.ris", mime="application/x-research-info-systems",
                    on_click="ignore", icon=":material/download:", key="download_ris",
                    help="for Zotero, EndNote, Mendeley and other reference managers")

@@ -6,10 +6,9 @@ import streamlit as st
 from dashboards import charts, common, data
 
 st.title("Explorer")
-common.require_data()
+state = common.require_data()
 
-options = common.fetch("explorer_options")
-conditions, designs = options["conditions"], options["designs"]
+conditions, designs = state["conditions"], state["designs"]
 design_keys = designs["design"].tolist() + ["untagged"]
 design_labels = dict(zip(designs["design"], designs["design_label"])) | {"untagged": "not tagged"}
 
@@ -38,9 +37,9 @@ common.set_url("to", year_to)
 
 query = data.Search(text=text, conditions=tuple(chosen_conditions), designs=tuple(chosen_designs),
                     year_from=year_from, year_to=year_to)
-facets = common.fetch("search", query=query)
-results = facets["results"]
-total = int(facets["total"]["n"][0])
+found = common.fetch("search", query=query)
+results = found["results"]
+total = int(found["total"]["n"][0])
 
 st.markdown(f"**{common.plural(total, 'record')}** match"
             + ("es" if total == 1 else "")
@@ -65,16 +64,16 @@ with main:
             })
 with side:
     st.markdown("**By condition**")
-    if facets["condition"].empty:
+    if found["condition"].empty:
         st.caption("no registry condition")
     else:
-        st.dataframe(facets["condition"], hide_index=True, width="stretch",
+        st.dataframe(found["condition"], hide_index=True, width="stretch",
                      column_config={"condition": "Condition", "n": "Records"})
     st.markdown("**By design**")
-    st.dataframe(facets["design"][["design", "n"]], hide_index=True, width="stretch",
+    st.dataframe(found["design"][["design", "n"]], hide_index=True, width="stretch",
                  column_config={"design": "Design", "n": "Records"})
     st.markdown("**By year**")
-    if facets["year"].empty:
+    if found["year"].empty:
         st.caption("no dated record")
     else:
-        st.altair_chart(charts.year_histogram(facets["year"]), width="stretch")
+        st.altair_chart(charts.year_histogram(found["year"]), width="stretch")

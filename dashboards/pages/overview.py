@@ -6,15 +6,15 @@ import streamlit as st
 
 from dashboards import charts, common
 
-SORTS = {"certainty": "Certainty, then amount of human evidence",
-         "evidence": "Amount of human evidence",
-         "claim": "Claim id"}
+SORTS = {"certainty": "Certainty", "evidence": "Amount of evidence", "claim": "Claim id"}
+
+LINK_LABEL = "Evidence and studies"
 
 st.title("Claims overview")
 common.require_data()
 
-data = common.fetch("overview")
-claims, bars = data["claims"], data["bars"]
+fetched = common.fetch("overview")
+claims, bars = fetched["claims"], fetched["bars"]
 
 kinds = sorted(claims["kind"].dropna().unique())
 conditions = sorted({c for cs in claims["conditions"] for c in cs})
@@ -26,6 +26,8 @@ chosen_conditions = middle.multiselect("Condition", conditions,
                                        default=common.url_values("condition", conditions),
                                        key="overview_condition", placeholder="all conditions")
 sort = right.selectbox("Sort by", list(SORTS), format_func=SORTS.get, key="overview_sort",
+                       help="Certainty sorts ties by the number of human studies; amount of "
+                            "evidence counts human studies, then all records.",
                        index=list(SORTS).index(common.url_value("sort", SORTS, "certainty")))
 common.set_url("kind", chosen_kinds)
 common.set_url("condition", chosen_conditions)
@@ -55,10 +57,12 @@ empty_segments = bars.iloc[0:0]
 for row in shown.itertuples():
     with st.container(border=True):
         text, verdict, bar = st.columns([5, 3, 3])
-        text.page_link("pages/claim.py", label=row.statement, query_params={"claim": row.claim_id})
+        text.markdown(f"**{row.statement}**")
         tags = " · ".join([row.kind, *row.conditions])
         text.caption(f"`{row.claim_id}` · {tags}")
-        verdict.markdown(f"**{row.stance}**", help=row.verdict)
+        text.page_link("pages/claim.py", label=LINK_LABEL, icon=":material/arrow_forward:",
+                       query_params={"claim": row.claim_id})
+        verdict.markdown(charts.stance_badge(row.stance), help=row.verdict)
         certainty = row.certainty if isinstance(row.certainty, str) else "not rated"
         level = ("none" if pd.isna(row.best_supporting_level)
                  else f"level {int(row.best_supporting_level)}: {row.best_supporting_level_label}")

@@ -17,13 +17,12 @@ st.title("SQL")
 st.caption("Query the published store read-only: writes, file access and extensions are refused. "
            "The views below are the documented interface (docs/data-dictionary.md); the tables "
            "under them are there too but may change between versions.")
-state = common.require_data()
+common.require_data()
 
 with st.expander("Documented views", expanded=False):
-    views = common.fetch("documented_views")
-    for v in views.itertuples():
-        st.markdown(f"**`{v.view_name}`**" + (f" — {v.comment}" if isinstance(v.comment, str) and v.comment else ""))
-        st.caption(", ".join(f"`{c}`" for c in v.columns))
+    for view in readonly.describe_views():
+        st.markdown(f"**`{view.name}`** — {view.description}")
+        st.caption(", ".join(f"`{c.name}` {c.type}" for c in view.columns))
 
 sql = st.text_area("Query", value=st.query_params.get("sql", EXAMPLE), height=160, key="sql_text")
 c = st.columns([1, 1, 4])
@@ -42,17 +41,17 @@ if not st.button("Run", type="primary", key="sql_run") and not st.query_params.g
 
 started = time.perf_counter()
 try:
-    result = readonly.run_sql(common.store_path(), sql, limit=int(limit), timeout_s=float(timeout))
+    # one row past the limit tells a result that stopped at the limit from one that fits it
+    result = readonly.run_sql(common.store_path(), sql, limit=int(limit) + 1, timeout_s=float(timeout))
 except readonly.ReadOnlyError as exc:
-    st.error(f"Refused: {exc}")
-    st.stop()
-except Exception as exc:  # a typo in a query is the analyst's to fix, not a crash of the page
-    st.error(f"{type(exc).__name__}: {exc}")
+    st.error(str(exc)[:1].upper() + str(exc)[1:])
     st.stop()
 elapsed = time.perf_counter() - started
+stopped = len(result) > int(limit)
+result = result.head(int(limit))
 
 st.caption(f"{common.plural(len(result), 'row')} in {elapsed:.2f} s"
-           + (f" (stopped at the limit of {int(limit):,})" if len(result) >= int(limit) else ""))
+           + (f", stopped at the limit of {int(limit):,}" if stopped else ""))
 st.dataframe(result, hide_index=True, width="stretch")
 st.download_button("Download CSV", data=result.to_csv(index=False).encode("utf-8"),
                    file_name="query.csv", mime="text/csv", on_click="ignore",

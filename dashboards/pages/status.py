@@ -17,8 +17,8 @@ facts = [f"{state['articles']:,} records", f"{state['claims']:,} claims",
          f"published {state['published_at']:%Y-%m-%d %H:%M} UTC to `{common.store_path()}`"]
 st.caption(" · ".join(facts))
 
-data = common.fetch("status")
-runs = data["runs"]
+fetched = common.fetch("status")
+runs = fetched["runs"]
 st.subheader("Last runs")
 if runs.empty:
     st.caption("No run recorded.")
@@ -36,7 +36,7 @@ else:
         "requests_made": "HTTP requests"})
 
 st.subheader("Records per query")
-per_query = data["per_query"]
+per_query = fetched["per_query"]
 if per_query.empty:
     st.caption("No query has been run.")
 else:
@@ -48,12 +48,12 @@ else:
         "query_id": "Query", "records": "Records", "is_claim": "Claim query"})
 
 st.subheader("Quarantine")
-counts = data["quarantine_counts"]
+counts = fetched["quarantine_counts"]
 if counts.empty:
     st.caption("No record was quarantined.")
 else:
     st.markdown(", ".join(f"{int(r.records):,} at the {r.stage} stage" for r in counts.itertuples()))
-    st.dataframe(data["quarantine"], hide_index=True, width="stretch")
+    st.dataframe(fetched["quarantine"], hide_index=True, width="stretch")
 
 if not state["articles"] or not state["claims"]:
     common.require_data()

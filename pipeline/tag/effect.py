@@ -36,7 +36,9 @@ _SAME = frozenset("similar comparable equivalent unchanged identical equal nonin
 _BETTER = frozenset("improved improvement improvements improves improve improving better superior ameliorated "
                     "beneficial benefit".split())
 _WORSE = frozenset("worsened worsening worse deterioration deteriorated inferior aggravated exacerbated".split())
-_NEGATORS = frozenset("no not without neither nor never none failed fail unable n't".split())
+# Contractions arrive split by `words()` ("didn't" → "didn", "t").
+_NEGATORS = frozenset("""no not without neither nor never none failed fail unable cannot didn doesn don isn wasn
+weren aren couldn wouldn hasn haven""".split())
 
 _P_VALUE = re.compile(r"\bp\s*(<=|>=|≤|≥|<|>|=)\s*(0?\.\d+|[01](?:\.\d+)?(?:e-?\d+)?)", re.I)
 _CI = re.compile(r"\bci\b[^0-9\-]{0,12}(-?\d+(?:\.\d+)?)\s*(?:-|to|,)\s*(-?\d+(?:\.\d+)?)", re.I)
@@ -154,7 +156,7 @@ def _walk(masked: str, polarity: int, feats: list | None) -> list[str]:
         negated = 0
         prev = "<c>"
         for w in words(clause):
-            if w in _NEGATORS or w.endswith("n't"):
+            if w in _NEGATORS:
                 negated = 6
                 skeleton.append("neg")
                 prev = w

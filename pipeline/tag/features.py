@@ -36,14 +36,15 @@ _CUE_PHRASES: dict[str, str] = {
                   "|case is presented|patient is described|patient is presented|is described|is reported"
                   "|are described|author reports|authors report|authors describe|unusual case|rare case|two cases"
                   "|three cases|four cases|two patients|three patients",
-    "caseseries": "case series|retrospective review|retrospectively reviewed|chart review|consecutive patients"
+    "caseseries": "case series|case-series|retrospective review|retrospectively reviewed|chart review|consecutive patients"
                   "|consecutive cases|we reviewed",
     "cohort": "cohort|cohorts|prospectively followed|prospective study|prospective observational|followed up"
               "|longitudinal|registry|population-based",
     "casecontrol": "case-control|case control|matched controls|matched control|cases and controls",
     "crosssec": "cross-sectional|cross sectional|survey|questionnaire|prevalence",
     "retro": "retrospective|retrospectively",
-    "protocol": "study protocol|protocol for|this protocol|will be randomized|will be randomised|will be recruited"
+    "protocol": "study protocol|protocol for|this protocol|will be randomized|will be randomised|will be randomly"
+                "|will be recruited"
                 "|will be enrolled|will be assessed|will be measured|will be conducted|will be included"
                 "|will be compared|will be performed",
     "guideline": "guideline|guidelines|consensus statement|consensus conference|recommendations|position statement"
@@ -65,6 +66,8 @@ _CUE_PHRASES: dict[str, str] = {
     "future": "will be|we will|is expected to",
 }
 _CUES = {name: frozenset(phrases.split("|")) for name, phrases in _CUE_PHRASES.items()}
+# Cues inside a hyphenated token ("a 45-year-old woman"), looked for in the raw text instead.
+_INFIXES = {"casereport": ("-year-old", "-month-old", "-week-old", "-day-old")}
 
 
 def grams(seq: list[str]) -> set[str]:
@@ -75,9 +78,12 @@ def grams(seq: list[str]) -> set[str]:
     return out
 
 
-def cues(found_in: set[str]) -> set[str]:
-    """Cue names whose phrases occur in a `grams()` set."""
-    return {name for name, phrases in _CUES.items() if not phrases.isdisjoint(found_in)}
+def cues(found_in: set[str], text: str = "") -> set[str]:
+    """Cue names whose phrases occur in a `grams()` set (or, for infixes, in `text`)."""
+    found = {name for name, phrases in _CUES.items() if not phrases.isdisjoint(found_in)}
+    if text:
+        found.update(name for name, infixes in _INFIXES.items() if any(i in text for i in infixes))
+    return found
 
 
 def record_tokens(inp: TagInput) -> tuple[set[str], set[str]]:
@@ -86,14 +92,14 @@ def record_tokens(inp: TagInput) -> tuple[set[str], set[str]]:
     body = words(inp.abstract)
     seq = title + body
     every = grams(seq)
-    found = cues(every)
+    found = cues(every, inp.text)
     out = {g for g in every if g.count(" ") < 2}
     out.update("t:" + w for w in title)
     for label, _ in inp.sections:
         if label:
             out.add("sec:" + label.lower())
     out.update("cue:" + c for c in found)
-    out.update("tcue:" + c for c in cues(grams(title)))
+    out.update("tcue:" + c for c in cues(grams(title), inp.title))
     if not body:
         out.add("no_abstract")
     elif len(body) < 80:

@@ -44,8 +44,10 @@ class TagInput:
 
 
 def _names(items, key: str) -> list[str]:
+    if not isinstance(items, (list, tuple)):
+        return []
     out = []
-    for item in items or ():
+    for item in items:
         if isinstance(item, dict):
             value = item.get(key) or item.get("name")
         else:
@@ -67,7 +69,8 @@ def from_record(rec: dict) -> TagInput:
     abstract, cut_abstract = _clean(rec.get("abstract"), MAX_CHARS)
     sections = []
     budget = MAX_CHARS
-    for sec in rec.get("abstract_sections") or ():
+    raw_sections = rec.get("abstract_sections")
+    for sec in raw_sections if isinstance(raw_sections, list) else ():
         if not isinstance(sec, dict) or budget <= 0:
             continue
         text = sec.get("text") if isinstance(sec.get("text"), str) else ""
@@ -75,6 +78,8 @@ def from_record(rec: dict) -> TagInput:
         budget -= len(text)
         category = sec.get("nlm_category") or sec.get("label") or ""
         sections.append((str(category).upper(), text))
+    if not sections and "\n" in abstract:
+        sections = _labelled_lines(abstract)
     method = rec.get("indexing_method")
     return TagInput(
         title=title,
@@ -87,17 +92,32 @@ def from_record(rec: dict) -> TagInput:
     )
 
 
+_LABEL_LINE = re.compile(r"^([A-Z][A-Za-z /&-]{2,40}):\s+(.*)$")
+
+
+def _labelled_lines(abstract: str) -> list[tuple[str, str]]:
+    """Recover sections from the flattened "LABEL: text" lines of a structured abstract."""
+    out = []
+    for line in abstract.split("\n"):
+        match = _LABEL_LINE.match(line.strip())
+        if not match:
+            return []
+        out.append((match.group(1).strip().upper(), match.group(2)))
+    return out
+
+
 def words(text: str) -> list[str]:
     return text.lower().translate(_SPACE_OUT).split()
 
 
 def is_english(text: str) -> bool:
-    """True when enough function words are English; short texts get the benefit of the doubt."""
-    tokens = words(text[:3000])
-    alpha = [t for t in tokens if t[0].isalpha()]
+    """True when enough function words are English; a short text needs only one of them."""
+    alpha = [t for t in words(text[:3000]) if t[0].isalpha()]
     if len(alpha) < 8:
         return True
     hits = sum(1 for t in alpha if t in _ENGLISH)
+    if len(alpha) < 20:
+        return hits > 0
     return hits / len(alpha) >= 0.12
 
 

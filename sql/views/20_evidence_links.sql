@@ -40,29 +40,31 @@ LEFT JOIN v_claim_directions d ON d.pmid = l.pmid AND d.claim_id = l.claim_id
 LEFT JOIN record_conditions r ON r.pmid = l.pmid
 LEFT JOIN claim_keys k ON k.claim_id = l.claim_id;
 
--- What evidence_links was last computed from: the view definitions (the rules) and the
--- size and state of the tables they read. A stored fingerprint that differs from this one
--- means the rules or the tables changed after pipeline.evidence.refresh() ran.
-CREATE OR REPLACE VIEW v_evidence_fingerprint AS
-SELECT md5(concat_ws('|',
-    (SELECT md5(string_agg(sql, ';' ORDER BY view_name)) FROM duckdb_views() WHERE NOT internal),
-    (SELECT value FROM store_meta WHERE key = 'tagger_version'),
-    (SELECT count(*) FROM articles),
-    (SELECT count(*) FILTER (WHERE is_retracted) FROM articles),
-    (SELECT max(date_revised) FROM articles),
-    (SELECT count(*) FROM query_articles),
-    (SELECT count(*) FROM tags),
-    (SELECT count(*) FROM claim_directions),
-    (SELECT count(*) FROM mesh_headings),
-    (SELECT md5(string_agg(claim_id, ',' ORDER BY claim_id)) FROM claims),
-    (SELECT md5(string_agg(concat_ws(',', claim_id, name, mesh, mesh_ui), ';'
-                           ORDER BY claim_id, name, mesh, mesh_ui))
-       FROM claim_conditions))) AS fingerprint;
-
+-- Whether evidence_links is current. The fingerprint covers the view definitions (the rules)
+-- and the size and state of the tables they read; pipeline.evidence.refresh() stores it, so a
+-- different one now means the rules or the tables changed after the last refresh.
 CREATE OR REPLACE VIEW v_evidence_status AS
+WITH now AS (
+    SELECT md5(concat_ws('|',
+        (SELECT md5(string_agg(sql, ';' ORDER BY view_name)) FROM duckdb_views()
+          WHERE NOT internal AND NOT temporary AND database_name = current_database()),
+        (SELECT value FROM store_meta WHERE key = 'tagger_version'),
+        (SELECT count(*) FROM articles),
+        (SELECT count(*) FILTER (WHERE is_retracted) FROM articles),
+        (SELECT max(date_revised) FROM articles),
+        (SELECT count(*) FROM query_articles),
+        (SELECT count(*) FROM tags),
+        (SELECT count(*) FROM claim_directions),
+        (SELECT count(*) FROM mesh_headings),
+        (SELECT md5(string_agg(claim_id, ',' ORDER BY claim_id)) FROM claims),
+        (SELECT md5(string_agg(concat_ws(',', claim_id, name, mesh, mesh_ui), ';'
+                               ORDER BY claim_id, name, mesh, mesh_ui))
+           FROM claim_conditions))) AS fingerprint
+)
 SELECT (SELECT value FROM store_meta WHERE key = 'evidence_refreshed_at') AS refreshed_at,
        (SELECT value FROM store_meta WHERE key = 'evidence_tagger_version') AS tagger_version,
        (SELECT count(*) FROM evidence_links) AS n_links,
+       now.fingerprint,
        coalesce((SELECT value FROM store_meta WHERE key = 'evidence_fingerprint')
-                = f.fingerprint, FALSE) AS is_current
-FROM v_evidence_fingerprint f;
+                = now.fingerprint, FALSE) AS is_current
+FROM now;

@@ -137,7 +137,8 @@ worded AS (
                  || coalesce('; against: ' || against_phrase, '')
             WHEN 'not supported' THEN 'not supported: ' || against_phrase
                  || ' found no effect or the opposite' || coalesce('; for: ' || for_phrase, '')
-            WHEN 'conflicting' THEN 'conflicting: for, ' || for_phrase || '; against, ' || against_phrase
+            WHEN 'conflicting' THEN 'conflicting: ' || for_phrase || ' for, '
+                 || against_phrase || ' against'
             ELSE 'only mixed results: ' || body_n || ' stud'
                  || CASE WHEN body_n = 1 THEN 'y' ELSE 'ies' END || ' found benefit on some outcomes only'
         END
@@ -148,7 +149,9 @@ worded AS (
         || CASE n_retracted WHEN 0 THEN '' WHEN 1 THEN '; 1 retracted record excluded'
                 ELSE '; ' || n_retracted || ' retracted records excluded' END AS verdict
     FROM rated r
-    LEFT JOIN v_certainty_levels g ON g.score = greatest(1, r.start_score - len(r.reasons))
+    -- greatest() skips NULLs, so a claim with no body must not reach it
+    LEFT JOIN v_certainty_levels g
+           ON r.start_score IS NOT NULL AND g.score = greatest(1, r.start_score - len(r.reasons))
     LEFT JOIN v_certainty_levels s ON s.score = r.start_score
 )
 SELECT w.claim_id, w.statement, w.kind, w.stance, w.verdict, w.certainty,

@@ -3,8 +3,8 @@
 CREATE OR REPLACE VIEW v_claim_trend AS
 SELECT claim_id, pub_year, n_records, n_retracted, n_human, n_human_supports,
        n_human_against, n_human_other, n_preclinical,
-       sum(n_human_supports) OVER w AS cum_human_supports,
-       sum(n_human_against) OVER w AS cum_human_against
+       (sum(n_human_supports) OVER w)::BIGINT AS cum_human_supports,
+       (sum(n_human_against) OVER w)::BIGINT AS cum_human_against
 FROM (
     SELECT claim_id, pub_year,
         count(*) FILTER (WHERE evidence_class <> 'retracted') AS n_records,

@@ -1,0 +1,150 @@
+"""Labelled data for training and evaluating the taggers, read from the workplace's shared folder.
+
+Only `train` and `evaluate` use this; the product never does. Splits are fixed by a hash of the
+record's PMID (design, population) or the article's PMCID (direction), so an article is in
+exactly one of train / dev / test whatever order the files are read in.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.config import REPO_ROOT
+
+from .indexing import design_from_pubtypes, design_label, population_from_mesh, trusted
+from .text import TagInput, from_record
+
+TRAIN, DEV, TEST = "train", "dev", "test"
+
+
+def shared_dir() -> Path | None:
+    """`KETAMINE_SHARED_DIR`, else the repo's sibling `shared/`; None when neither exists.
+
+    Training-only configuration: the product never reads the shared folder, so this does not
+    belong in pipeline.config.
+    """
+    path = Path(os.environ.get("KETAMINE_SHARED_DIR") or REPO_ROOT.parent / "shared")
+    return path if path.is_dir() else None
+
+
+def split_of(key) -> str:
+    bucket = int(hashlib.sha256(f"ketamine-tag:{key}".encode()).hexdigest(), 16) % 10
+    return TRAIN if bucket < 7 else DEV if bucket == 7 else TEST
+
+
+@dataclass
+class RecordExample:
+    pmid: int
+    split: str
+    origin: str  # "indexed": NLM-indexed (MeSH present, not Automated); "publisher": design type only
+    era: str  # "1970s" baseline or "recent" (2020-21 update file, efetch samples)
+    design: str
+    population: str | None
+    inp: TagInput
+    record: dict
+
+    @property
+    def has_abstract(self) -> bool:
+        return bool(self.inp.abstract.strip())
+
+
+def pubmed_sources(shared: Path) -> list[tuple[Path, str]]:
+    base = shared / "pubmed"
+    out = [(base / "baseline" / "pubmed20n0014.xml.gz", "1970s"),
+           (base / "baseline" / "pubmed21n1298.xml.gz", "recent")]
+    out += [(p, "recent") for p in sorted((base / "efetch-samples").glob("*.xml"))]
+    return [(p, era) for p, era in out if p.exists()]
+
+
+def record_examples(shared: Path) -> list[RecordExample]:
+    """Every record whose design the indexer (or, for recent unindexed ones, the publisher) named.
+
+    A MEDLINE record indexed by a person has a trustworthy "nothing special" too (label `other`);
+    an unindexed record only counts when its publisher supplied a design publication type.
+    """
+    from pipeline.parse import iter_pubmed
+
+    seen: set[int] = set()
+    out: list[RecordExample] = []
+    for path, era in pubmed_sources(shared):
+        for rec in iter_pubmed(path):
+            if rec.get("kind") != "article" or rec["pmid"] in seen:
+                continue
+            seen.add(rec["pmid"])
+            inp = from_record(rec)
+            if not inp.title and not inp.abstract:
+                continue
+            indexed = rec.get("citation_status") == "MEDLINE" and bool(inp.mesh) and trusted(inp.indexing_method)
+            if indexed:
+                origin = "indexed"
+            elif design_from_pubtypes(inp.publication_types):
+                origin = "publisher"
+            else:
+                continue
+            out.append(RecordExample(
+                pmid=rec["pmid"], split=split_of(rec["pmid"]), origin=origin, era=era,
+                design=design_label(inp.publication_types, inp.mesh),
+                population=population_from_mesh(inp.mesh) if indexed else None,
+                inp=inp, record=rec,
+            ))
+    return out
+
+
+EI_LABELS = {
+    "significantly increased": "increased",
+    "significantly increase": "increased",
+    "significantly decreased": "decreased",
+    "no significant difference": "no_difference",
+}
+_ARM_STOP = frozenset("""with and the of plus or in to for a an at on by group groups dose doses mg daily patients
+treatment treatments therapy received receiving given standard alone only before after who were was had using
+participants subjects intervention control""".split())
+
+
+def arm_terms(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z][a-z0-9\-]{3,}", (text or "").lower()) if w not in _ARM_STOP]
+
+
+@dataclass
+class EvidenceExample:
+    pmcid: int
+    prompt_id: int
+    split: str
+    label: str
+    evidence: str
+    outcome: str
+    intervention_terms: list[str]
+    comparator_terms: list[str]
+
+
+def evidence_examples(shared: Path) -> list[EvidenceExample]:
+    """Evidence Inference v2 spans with a valid label, one per (article, outcome, span, label)."""
+    folder = shared / "labels" / "evidence-inference"
+    with open(folder / "prompts_merged.csv", newline="", encoding="utf-8") as fh:
+        prompts = {(row["PromptID"], row["PMCID"]): row for row in csv.DictReader(fh)}
+    out, seen = [], set()
+    with open(folder / "v2_annotations.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            label = EI_LABELS.get(row["Label"].strip())
+            prompt = prompts.get((row["PromptID"], row["PMCID"]))
+            if label is None or prompt is None or row["Valid Label"] != "True":
+                continue
+            evidence = row["Annotations"].strip()
+            key = (row["PMCID"], prompt["Outcome"], evidence, label)
+            if not evidence or key in seen:
+                continue
+            seen.add(key)
+            intervention = arm_terms(prompt["Intervention"])
+            comparator = arm_terms(prompt["Comparator"])
+            shared_words = set(intervention) & set(comparator)
+            out.append(EvidenceExample(
+                pmcid=int(row["PMCID"]), prompt_id=int(row["PromptID"]), split=split_of(f"pmc{row['PMCID']}"),
+                label=label, evidence=evidence, outcome=prompt["Outcome"],
+                intervention_terms=[w for w in intervention if w not in shared_words],
+                comparator_terms=[w for w in comparator if w not in shared_words],
+            ))
+    return out

@@ -1,0 +1,61 @@
+"""Study design: from the indexer's publication types when they can be trusted, else from text.
+
+The text path is a linear model over title/abstract tokens (trained on indexed records with
+the publication types hidden) followed by rules for phrasings the 1970s training records
+hardly use but every modern abstract does ("systematic review", "randomized controlled
+trial", "study protocol") and for designs NLM has no publication type for (single-arm trial,
+case series).
+"""
+from __future__ import annotations
+
+from .indexing import design_from_indexing, trusted
+from .linear import LinearModel
+from .text import TagInput
+
+DESIGNS = ("meta_analysis", "systematic_review", "rct", "non_randomized_trial", "single_arm_trial", "cohort",
+           "case_control", "cross_sectional", "case_series", "case_report", "narrative_review", "guideline",
+           "protocol", "opinion", "lab_experiment", "other")
+
+# Rule overrides carry their own confidence: how often they were right on the dev split.
+_OVERRIDE_CONFIDENCE = 0.9
+_OBSERVATIONAL = ("other", "cohort", "case_control", "cross_sectional", "case_series", "non_randomized_trial")
+
+
+def from_indexer(inp: TagInput) -> tuple[str, float] | None:
+    """The indexer's design, or None when the record is unindexed, automated, or names none."""
+    if not trusted(inp.indexing_method):
+        return None
+    design, confidence = design_from_indexing(inp.publication_types, inp.mesh)
+    return (design, confidence) if design else None
+
+
+def from_text(model: LinearModel, tokens: set[str], found: set[str], title_cues: set[str]) -> tuple[str, float]:
+    design, confidence, proba = model.predict(tokens)
+    return apply_rules(design, confidence, proba, found, title_cues)
+
+
+def apply_rules(design: str, confidence: float, proba: dict, found: set[str],
+                title_cues: set[str]) -> tuple[str, float]:
+    """Refine the model's guess with cues; every branch is a phrasing the model under-learns."""
+    if "protocol" in title_cues or ("protocol" in found and "future" in found and "rand" in found):
+        return "protocol", _OVERRIDE_CONFIDENCE
+    if "meta" in title_cues or ("meta" in found and "sysrev" in found):
+        return "meta_analysis", _OVERRIDE_CONFIDENCE
+    if "sysrev" in title_cues or ("sysrev" in found and design in ("narrative_review", "other", "meta_analysis")):
+        return ("meta_analysis" if "meta" in found else "systematic_review"), _OVERRIDE_CONFIDENCE
+    if "guideline" in title_cues and design in ("narrative_review", "other", "opinion"):
+        return "guideline", max(confidence, 0.6)
+    if "rct" in found and design not in ("meta_analysis", "systematic_review", "protocol", "guideline"):
+        return "rct", max(confidence, _OVERRIDE_CONFIDENCE if "rct" in title_cues else 0.8)
+    if design in ("rct", "non_randomized_trial") and "singlearm" in found:
+        return "single_arm_trial", max(confidence, 0.7)
+    if "casereport" in title_cues and design in _OBSERVATIONAL + ("narrative_review",):
+        return "case_report", max(confidence, 0.75)
+    if design in _OBSERVATIONAL:
+        if "casecontrol" in found:
+            return "case_control", 0.7
+        if "crosssec" in title_cues:
+            return "cross_sectional", 0.7
+        if "caseseries" in found and design != "non_randomized_trial":
+            return "case_series", 0.6
+    return design, confidence

@@ -1,0 +1,134 @@
+"""Train the three tagger models from the shared labelled data: `python -m pipeline.tag.train`.
+
+- design: title/abstract tokens → the design NLM's publication types and MeSH imply
+  (`indexing.design_label`), on indexed records (and recent unindexed records whose publisher
+  supplied a design type) of the PMID-hashed train split; indexer metadata is never a feature.
+- population: the same tokens → Humans / Animals / in-vitro check tags, indexed records only.
+- effect: Evidence Inference evidence spans → increased / decreased / no difference, train
+  split by PMCID.
+
+Hyperparameters were chosen on the dev split (`--tune` reprints that search); the test split is
+only read by `evaluate`. Fits are deterministic (lbfgs, fixed data order), so the same inputs
+give byte-identical artefacts in `pipeline/tag/models/`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from . import MODELS_DIR
+from .corpus import DEV, TRAIN, evidence_examples, record_examples, shared_dir
+from .effect import ArmMasker, effect_tokens
+from .features import record_tokens
+from .linear import LinearModel, design_matrix
+from .outcomes import expand_terms, polarity, term_matcher
+
+# Chosen on the dev split with --tune (macro-F1); see docs/evaluation.md.
+PARAMS = {
+    "design": {"C": 1.0, "min_df": 3, "max_features": 30_000, "class_weight": "balanced", "grid": (0.5, 1.0, 2.0)},
+    "population": {"C": 4.0, "min_df": 3, "max_features": 30_000, "class_weight": None, "grid": (1.0, 4.0, 16.0)},
+    "effect": {"C": 4.0, "min_df": 2, "max_features": 30_000, "class_weight": "balanced", "grid": (1.0, 4.0, 16.0)},
+}
+# Weights this small change no prediction; dropping them keeps each artefact well under 1 MB.
+PRUNE_BELOW = 0.02
+
+
+def build_vocab(token_sets, min_df: int, max_features: int) -> dict[str, int]:
+    df = Counter(t for tokens in token_sets for t in set(tokens))
+    kept = sorted((t for t, c in df.items() if c >= min_df), key=lambda t: (-df[t], t))[:max_features]
+    return {t: i for i, t in enumerate(sorted(kept))}
+
+
+def fit(token_sets, labels, params: dict, C: float | None = None) -> LinearModel:
+    from sklearn.linear_model import LogisticRegression
+
+    vocab = build_vocab(token_sets, params["min_df"], params["max_features"])
+    X = design_matrix(token_sets, vocab)
+    # tol 1e-3 stops lbfgs once predictions no longer change; it keeps `make train` to minutes.
+    clf = LogisticRegression(C=C or params["C"], max_iter=1000, tol=1e-3, class_weight=params["class_weight"])
+    clf.fit(X, labels)
+    classes = [str(c) for c in clf.classes_]
+    weights = clf.coef_.T
+    intercept = clf.intercept_
+    if len(classes) == 2:  # sklearn keeps one column for two classes; store both sides
+        weights = np.hstack([-weights / 2, weights / 2])
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+    keep = [t for t, i in vocab.items() if np.abs(weights[i]).max() >= PRUNE_BELOW]
+    rows = [vocab[t] for t in keep]
+    return LinearModel(classes, {t: j for j, t in enumerate(keep)}, weights[rows], intercept,
+                       meta={"C": C or params["C"], "n_train": len(labels),
+                             "class_counts": dict(sorted(Counter(labels).items()))})
+
+
+def macro_f1(gold, pred) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(gold, pred, average="macro", zero_division=0))
+
+
+def effect_features(ex) -> list[str]:
+    masker = ArmMasker(ex.intervention_terms, ex.comparator_terms)
+    return effect_tokens(ex.evidence, masker, polarity(ex.outcome), term_matcher(expand_terms(ex.outcome)))
+
+
+def datasets(shared: Path) -> dict:
+    records = record_examples(shared)
+    for ex in records:
+        ex.tokens = record_tokens(ex.inp)[0]
+    evidence = evidence_examples(shared)
+    for ex in evidence:
+        ex.tokens = effect_features(ex)
+    return {
+        "design": [(ex.tokens, ex.design, ex.split) for ex in records],
+        "population": [(ex.tokens, ex.population, ex.split) for ex in records if ex.population],
+        "effect": [(ex.tokens, ex.label, ex.split) for ex in evidence],
+    }
+
+
+def tune(name: str, rows, log) -> None:
+    train = [r for r in rows if r[2] == TRAIN]
+    dev = [r for r in rows if r[2] == DEV]
+    for C in PARAMS[name]["grid"]:
+        model = fit([r[0] for r in train], [r[1] for r in train], PARAMS[name], C)
+        pred = [model.predict(r[0])[0] for r in dev]
+        log(f"  {name} C={C}: dev macro-F1 {macro_f1([r[1] for r in dev], pred):.3f}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.tag.train", description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=MODELS_DIR, help="where the artefacts go")
+    parser.add_argument("--tune", action="store_true", help="print the dev-split search instead of training")
+    args = parser.parse_args(argv)
+    shared = shared_dir()
+    if shared is None:
+        print("train: no shared data folder (set KETAMINE_SHARED_DIR); the committed models stay as they are",
+              file=sys.stderr)
+        return 2
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    log(f"train: reading labelled data from {shared}")
+    data = datasets(shared)
+    if args.tune:
+        for name, rows in data.items():
+            tune(name, rows, log)
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    summary = {}
+    for name, rows in data.items():
+        train = [r for r in rows if r[2] == TRAIN]
+        model = fit([r[0] for r in train], [r[1] for r in train], PARAMS[name])
+        path = args.out / f"{name}.json.gz"
+        model.save(path)
+        summary[name] = {"features": len(model.vocab), "classes": model.classes, "train_examples": len(train),
+                         "bytes": path.stat().st_size}
+        log(f"train: {name}: {len(train)} examples, {len(model.vocab)} features, {path.stat().st_size:,} bytes")
+    (args.out / "training.json").write_text(json.dumps({"params": PARAMS, "models": summary}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

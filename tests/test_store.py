@@ -1,0 +1,116 @@
+"""Loading parsed records into DuckDB: upserts on PMID, newest revision wins, deletions,
+retractions flagged, bad records quarantined while the batch goes on."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline import parse, store
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pubmed"
+UPDATE_SAMPLE = FIXTURES / "pubmed21n1298_sample.xml.gz"
+
+
+@pytest.fixture
+def fresh_db(tmp_path):
+    con = store.open_store(tmp_path / "store.duckdb")
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def update_events():
+    return list(parse.iter_pubmed(UPDATE_SAMPLE))
+
+
+def articles(events):
+    return [e for e in events if e["kind"] == "article"]
+
+
+def test_migrations_apply_once_and_record_themselves(tmp_path):
+    con = store.connect(tmp_path / "s.duckdb")
+    first = store.migrate(con)
+    assert first and store.migrate(con) == []
+    assert [r[0] for r in con.execute("SELECT name FROM schema_migrations ORDER BY 1").fetchall()] == first
+
+
+def test_load_real_update_file_sample(fresh_db, update_events):
+    counts = store.load_events(fresh_db, update_events, "sha-x")
+    pmids = {e["pmid"] for e in articles(update_events)}
+    deleted = next(e for e in update_events if e["kind"] == "delete")["pmids"]
+    assert counts["loaded"] == len(pmids) and counts["deleted"] == len(deleted) == 20
+    assert fresh_db.execute("SELECT count(*) FROM articles").fetchone()[0] == len(pmids)
+    assert fresh_db.execute("SELECT count(*) FROM deleted_citations").fetchone()[0] == 20
+    # PMID 30271887 comes in versions 1-4 in one file: one row, the newest version
+    assert fresh_db.execute("SELECT pmid_version, date_revised::VARCHAR FROM articles "
+                            "WHERE pmid = 30271887").fetchall() == [(4, "2021-06-07")]
+    # retracted record flagged, not dropped, with its link
+    assert fresh_db.execute("SELECT is_retracted FROM articles WHERE pmid = 33104149").fetchone() == (True,)
+    assert fresh_db.execute("SELECT ref_pmid FROM comments_corrections WHERE pmid = 33104149 "
+                            "AND ref_type = 'RetractionIn'").fetchone() == (34095918,)
+    # child tables hold the record's parts
+    authors = fresh_db.execute("SELECT count(*) FROM authors WHERE collective_name IS NOT NULL").fetchone()[0]
+    assert authors >= 3
+    quals = fresh_db.execute("SELECT count(*) FROM mesh_headings WHERE len(qualifiers) > 0").fetchone()[0]
+    assert quals > 0
+    assert fresh_db.execute("SELECT count(*) FROM article_sources WHERE raw_sha256 = 'sha-x'").fetchone()[0] == len(pmids)
+
+
+def test_reloading_is_idempotent(fresh_db, update_events):
+    store.load_events(fresh_db, update_events, "a")
+    before = {t: fresh_db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+              for t in ("articles",) + store.CHILD_TABLES}
+    store.load_events(fresh_db, update_events, "b")
+    after = {t: fresh_db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in before}
+    assert before == after
+
+
+def test_an_older_revision_never_overwrites_a_newer_one(fresh_db, update_events):
+    rec = next(e for e in articles(update_events) if e["pmid"] == 33104149)
+    newer = dict(rec, title="newer", date_revised="2030-01-01")
+    store.load_events(fresh_db, [newer], "new")
+    store.load_events(fresh_db, [rec], "old")            # replayed later, but older
+    assert fresh_db.execute("SELECT title FROM articles WHERE pmid = 33104149").fetchone() == ("newer",)
+
+
+def test_a_deletion_removes_the_record_everywhere_and_keeps_the_trace(fresh_db, update_events):
+    rec = articles(update_events)[0]
+    store.load_events(fresh_db, [rec], "x")
+    store.add_membership(fresh_db, "q", [rec["pmid"]])
+    store.load_events(fresh_db, [{"kind": "delete", "pmids": [rec["pmid"]]}], "y")
+    for table in ("articles", "query_articles") + store.CHILD_TABLES:
+        assert fresh_db.execute(f"SELECT count(*) FROM {table} WHERE pmid = ?", [rec["pmid"]]).fetchone()[0] == 0
+    assert fresh_db.execute("SELECT raw_sha256 FROM deleted_citations").fetchall() == [("y",)]
+
+
+def test_broken_records_are_quarantined_and_the_batch_goes_on(fresh_db):
+    data = UPDATE_SAMPLE.read_bytes()
+    import gzip
+    xml = gzip.decompress(data)
+    # break one record's PMID (33104149, in the file once): it alone is quarantined
+    target = b'<PMID Version="1">33104149</PMID>'
+    assert xml.count(target) == 1
+    broken = xml.replace(target, b'<PMID Version="1">not-a-number</PMID>')
+    counts = store.load_events(fresh_db, parse.iter_pubmed(broken), "broken")
+    assert counts["quarantined"] == 1
+    loaded = {r[0] for r in fresh_db.execute("SELECT pmid FROM articles").fetchall()}
+    assert loaded == {e["pmid"] for e in articles(parse.iter_pubmed(xml))} - {33104149}
+    stage, reason = fresh_db.execute("SELECT stage, reason FROM quarantine").fetchone()
+    assert stage == "parse" and reason.startswith("pmid:")
+
+
+def test_publish_snapshot_is_a_readable_copy(tmp_path, update_events):
+    path = tmp_path / "s.duckdb"
+    con = store.open_store(path)
+    store.load_events(con, update_events, "x")
+    snap = store.publish_snapshot(con, path, tmp_path / "s.snapshot.duckdb")
+    import duckdb
+    reader = duckdb.connect(str(snap), read_only=True)
+    assert reader.execute("SELECT count(*) FROM articles").fetchone() == \
+        con.execute("SELECT count(*) FROM articles").fetchone()
+    version = dict(reader.execute("SELECT key, value FROM store_meta").fetchall())["store_version"]
+    reader.close()
+    store.publish_snapshot(con, path, snap)
+    reader = duckdb.connect(str(snap), read_only=True)
+    assert dict(reader.execute("SELECT key, value FROM store_meta").fetchall())["store_version"] != version

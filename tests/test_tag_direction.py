@@ -1,0 +1,151 @@
+"""Outcome direction: claim parsing, polarity, negation, arm order, and whole records.
+
+Sentences are real: from the fixture abstracts and from Evidence Inference v2 (MIT licence).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.tag import tag_record
+from pipeline.tag.direction import claim_from_text, map_effect, prepare
+from pipeline.tag.effect import ArmMasker, effect_tokens
+from pipeline.tag import load_models
+from pipeline.tag.outcomes import BAD, GOOD, UNKNOWN, polarity
+
+FIXTURES = Path(__file__).parent / "fixtures" / "tag" / "records.jsonl"
+RECORDS = {r["pmid"]: r for r in map(json.loads, FIXTURES.read_text(encoding="utf-8").splitlines())}
+KETAMINE = ArmMasker(["ketamine"], [])
+
+
+@pytest.mark.parametrize("text,direction,term", [
+    ("Ketamine reduces depressive symptoms", "decrease", "depressive symptoms"),
+    ("Ketamine relieves symptoms of depression.", "decrease", "depression"),
+    ("Ketamine causes nausea", "increase", "nausea"),
+    ("Ketamine does not cause respiratory depression", "no_difference", "respiratory depression"),
+    ("Ketamine improves quality of life", "increase", "quality of life"),
+    ("Ketamine improves chronic pain", "decrease", "chronic pain"),
+    ("Esketamine rapidly reduces suicidal ideation in adults", "decrease", "suicidal ideation"),
+    ("Ketamine is safe", "no_difference", "adverse events side effects"),
+])
+def test_claim_from_text(text, direction, term):
+    claim = claim_from_text(text)
+    assert claim.supporting_direction == direction
+    assert term in claim.outcome_terms
+
+
+def test_claim_synonyms_reach_scale_names():
+    assert "madrs" in claim_from_text("ketamine reduces depressive symptoms").outcome_terms
+
+
+@pytest.mark.parametrize("outcome,expected", [
+    ("depression severity (MADRS)", BAD), ("remission rate", GOOD), ("quality of life", GOOD),
+    ("incidence of nausea and vomiting", BAD), ("Berg Balance Scale", UNKNOWN),
+])
+def test_outcome_polarity(outcome, expected):
+    assert polarity(outcome) == expected
+
+
+@pytest.mark.parametrize("effect,supporting,direction", [
+    ("decreased", "decrease", "supports"), ("increased", "decrease", "contradicts"),
+    ("no_difference", "decrease", "no_effect"), ("increased", "increase", "supports"),
+    ("no_difference", "no_difference", "supports"), ("increased", "no_difference", "contradicts"),
+])
+def test_mapping_through_the_claim(effect, supporting, direction):
+    assert map_effect(effect, supporting) == direction
+
+
+def test_negation_is_scoped_over_following_words():
+    tokens = effect_tokens("Ketamine did not significantly differ from midazolam in MADRS scores.", KETAMINE)
+    assert "not_significantly" in tokens and "not_differ" in tokens
+    assert "sk:intv_neg" in tokens
+
+
+def test_p_values_and_intervals_are_read():
+    tokens = effect_tokens("Hb in the HIP group was 117 g/L and 113 g/L in the IV sucrose group (p = 0.37).", KETAMINE)
+    assert "p_ns" in tokens
+    tokens = effect_tokens("Incidence of pneumonia was reduced by 24% (95% CI: 0 to 42%; p = 0.05)", KETAMINE)
+    assert "p_ns" in tokens or "p_sig" in tokens
+    tokens = effect_tokens("HR 0.63; 95% CI 0.37-1.05", KETAMINE)
+    assert {"ci_spans_one", "ratio_below_one"} <= set(tokens)
+
+
+def test_improvement_is_read_against_outcome_polarity():
+    sentence = "Duloxetine-treated patients had significantly greater improvement compared with placebo."
+    masker = ArmMasker(["duloxetine"], [])
+    assert "down" in effect_tokens(sentence, masker, polarity=BAD)
+    assert "up" in effect_tokens(sentence, masker, polarity=GOOD)
+
+
+def test_arm_order_is_visible_to_the_model():
+    a = effect_tokens("Pain scores were lower with ketamine than with placebo.", KETAMINE)
+    b = effect_tokens("Pain scores were lower with placebo than with ketamine.", KETAMINE)
+    assert "sk:down_intv_than" in a and "sk:down_cmpr_than" in b
+
+
+@pytest.mark.parametrize("sentence,expected", [
+    ("There were no differences in respiratory rates, oxygen saturations, arterial pH and arterial partial "
+     "carbon dioxide tension (PaCO2) between the groups", "no_difference"),
+    ("No difference in weight loss was seen between the two RT fractionation schedules (p = 0.839).",
+     "no_difference"),
+    ("There were statistically significant increases in sputum volume during the periods of CLR (Table 3).",
+     "increased"),
+    ("Incidence of pneumonia was reduced by 24% and severe acute lower respiratory infection by 35% "
+     "with the intervention (p = 0.01).", "decreased"),
+])
+def test_effect_model_on_evidence_inference_sentences(sentence, expected):
+    model = load_models()["effect"]
+    label, p, _ = model.predict(effect_tokens(sentence, KETAMINE))
+    assert label == expected and p > 0.4
+
+
+def _direction(pmid: int, claim) -> dict:
+    return tag_record(RECORDS[pmid], [claim])["directions"][0]
+
+
+def test_no_reports_of_cystitis_is_no_effect_for_a_harm_claim():
+    found = _direction(34092024, "ketamine causes cystitis")
+    assert found["direction"] == "no_effect"
+    assert "cystitis" in found["evidence_sentence"]
+
+
+def test_improved_cognition_supports_a_cognition_claim():
+    found = _direction(34034067, "ketamine improves cognitive function")
+    assert found["direction"] == "supports"
+    assert "improv" in found["evidence_sentence"].lower()
+    assert 0 < found["confidence"] <= 1
+
+
+def test_registry_style_claim_object_is_accepted():
+    class Claim:  # the duck type pipeline.claims.Claim provides
+        id = "efficacy.pain"
+        statement = "Ketamine relieves pain"
+        outcome = "time to first analgesic request"
+        outcome_terms = ("time to first analgesic request", "analgesic request")
+        supporting_direction = "increase"
+        conditions = ()
+
+    found = tag_record(RECORDS[33962333], [Claim()])["directions"][0]
+    assert found["claim_id"] == "efficacy.pain"
+    assert found["direction"] == "supports"  # "the time to first analgesic request was prolonged"
+
+
+def test_protocol_has_no_findings():
+    found = _direction(34092549, "ketamine reduces PTSD symptoms")
+    assert found["direction"] == "unclear" and found["evidence_sentence"] is None
+
+
+def test_nothing_relevant_is_unclear():
+    found = _direction(409837, "ketamine reduces suicidal ideation")  # a monkey self-administration study
+    assert found["direction"] == "unclear"
+
+
+def test_prepare_uses_claim_wording_when_direction_missing():
+    class Bare:
+        id = "x"
+        statement = "Ketamine does not cause respiratory depression"
+        outcome_terms = ("respiratory depression",)
+
+    assert prepare(Bare()).supporting_direction == "no_difference"

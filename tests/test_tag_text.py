@@ -1,0 +1,86 @@
+"""Shared text handling, cues, sample-size extraction and the compact model format."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.tag.features import cues, grams
+from pipeline.tag.linear import LinearModel, design_matrix
+from pipeline.tag.sample_size import sample_size
+from pipeline.tag.text import from_record, is_english, sentences, words
+
+
+def test_parsed_and_jsonl_shapes_give_the_same_input():
+    parsed = {"title": "T", "abstract": "A", "publication_types": [{"ui": "D016449", "name": "Randomized Controlled Trial"}],
+              "mesh": [{"descriptor_ui": "D006801", "descriptor": "Humans", "major": False, "qualifiers": []}],
+              "indexing_method": "Curated"}
+    flat = {"title": "T", "abstract": "A", "publication_types": ["Randomized Controlled Trial"], "mesh": ["Humans"],
+            "indexing_method": "Curated"}
+    assert from_record(parsed) == from_record(flat)
+
+
+def test_flattened_structured_abstract_recovers_its_sections():
+    inp = from_record({"title": "x", "abstract": "BACKGROUND: Why.\nResults: Ketamine reduced pain.\nCONCLUSIONS: So."})
+    assert [label for label, _ in inp.sections] == ["BACKGROUND", "RESULTS", "CONCLUSIONS"]
+
+
+def test_sentences_keep_abbreviations_and_numbers_together():
+    text = ("Scores fell vs. placebo (p < 0.05). Ketamine 0.5 mg/kg was given. Response was 45.2% at day 7; "
+            "remission 30%. Conclusions follow.")
+    assert sentences(text) == ["Scores fell vs. placebo (p < 0.05).", "Ketamine 0.5 mg/kg was given.",
+                               "Response was 45.2% at day 7; remission 30%.", "Conclusions follow."]
+
+
+def test_language_check():
+    assert is_english("Ketamine produced a rapid reduction in depressive symptoms in patients with depression.")
+    assert not is_english("Harninkontinenz ist in Deutschland weit verbreitet und betrifft Millionen von Frauen "
+                          "und Männern. Vor allem Männer, die postoperativ dauerhaft inkontinent sind")
+
+
+@pytest.mark.parametrize("text,cue", [
+    ("A randomized, double-blind, placebo-controlled trial of esketamine", "rct"),
+    ("Databases including PubMed, Embase, Web of Science, and Cochrane were searched.", "sysrev"),
+    ("We report a 45-year-old woman with ketamine uropathy.", "casereport"),
+    ("This retrospective case-series has demonstrated", "caseseries"),
+    ("Twelve adult male Sprague-Dawley rats received ketamine", "animal"),
+    ("20 participants will be randomly assigned", "protocol"),
+])
+def test_cues(text, cue):
+    assert cue in cues(grams(words(text)), text)
+
+
+@pytest.mark.parametrize("text,n,phrase", [
+    ("A total of 750 ASA physical status I and II patients were included in the study.", 750, "750"),
+    ("We evaluated the effectiveness of intravenous (IV) ketamine on cognition in 68 adult outpatients", 68,
+     "68 adult outpatients"),
+    ("We present a retrospective review of twenty-nine patients (n=29) from a metropolitan tertiary pain service",
+     29, "twenty-nine patients"),
+    ("Seventy volunteers were injected with diazepam (0.3 mg/kg), scopolamine (8 mug/kg), or placebo", 70,
+     "Seventy volunteers"),
+    ("randomly assigned either to an experimental group (n=10) or to a waitlist-control group (n=10)", 10, "n=10"),
+])
+def test_sample_size(text, n, phrase):
+    found, source = sample_size(text)
+    assert found == n and phrase in source
+
+
+def test_case_report_counts_one_patient_and_years_are_not_counts():
+    assert sample_size("We report a 45-year-old woman with CRPS.", is_case_report=True) == (1, "a 45-year-old woman")
+    assert sample_size("Since 2019 patients have been offered esketamine.") == (None, None)
+    assert sample_size("") == (None, None)
+
+
+def test_linear_model_round_trip(tmp_path):
+    vocab = {"a": 0, "b": 1, "c": 2}
+    model = LinearModel(["x", "y"], vocab, np.array([[1.0, -1.0], [0.5, 0.25], [-2.0, 2.0]]), np.array([0.1, -0.1]))
+    path = tmp_path / "m.json.gz"
+    model.save(path)
+    again = LinearModel.load(path)
+    assert again.classes == ["x", "y"]
+    for tokens in (["a"], ["a", "b", "zzz"], ["c", "c"], []):
+        assert np.allclose(model.scores(tokens), again.scores(tokens))
+    # training-time features equal run-time features: scores == X @ W + b
+    X = design_matrix([["a", "b", "zzz"]], vocab)
+    assert np.allclose((X @ model.weights)[0] + model.intercept, model.scores(["a", "b", "zzz"]))
+    model.save(tmp_path / "again.json.gz")
+    assert (tmp_path / "again.json.gz").read_bytes() == path.read_bytes()
