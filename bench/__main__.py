@@ -1,8 +1,9 @@
 """``python -m bench``: every benchmark, one after the other, in one run.
 
 Each prints its own figures with the targets beside them. Benchmarks that need ``../shared``
-say so and skip when it is absent; the synthetic 1,000,000-record store is generated into a
-temporary folder, marked synthetic, and deleted afterwards.
+say so and skip when it is absent. The synthetic 1,000,000-record store (marked synthetic in its
+``store_meta`` and titles) is generated once into the system's temporary folder and reused by
+later runs; it never goes under ``data/``.
 """
 from __future__ import annotations
 

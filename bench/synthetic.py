@@ -7,9 +7,9 @@ tagger version is ``synthetic``. It is written to a temporary directory, never u
 The shapes are rough figures for the PubMed ketamine literature, not measurements: output
 growing about 6.5 % a year since 1966; about a third of records preclinical; trials a
 minority of human records; most claim links tagged "supports" or "unclear". What the views
-spend their time on matches the real store: links per record, claims in the registry (the
-real one when ``pipeline.claims`` loads), MeSH headings per record, titles to scan for
-conditions, sample sizes to add up, and the broad ``ketamine.all`` query linking everything.
+spend their time on matches the real store: the real claims registry and its conditions,
+links per record, MeSH headings per record, titles to scan for conditions, sample sizes to
+add up, and the broad ``ketamine.all`` query linking everything.
 
     python -m bench.synthetic --records 1000000 [--path FILE]
 """
@@ -25,8 +25,9 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline import evidence, store
+from pipeline.claims import load_registry
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 PMID_BASE = 1_000_000_000
 TAGGER_VERSION = "synthetic"
 
@@ -74,28 +75,6 @@ COMMON_MESH = [
     ("D013997", "Time Factors"), ("D000927", "Anticonvulsants"), ("D017677", "Age Distribution"),
     ("D064420", "Drug-Related Side Effects and Adverse Reactions"),
     ("D016449", "Randomized Controlled Trials as Topic")]
-
-
-def _write_claims(con) -> None:
-    """The real registry when the package has one, else 50 stand-in claims."""
-    try:
-        from pipeline import claims
-        from pipeline.tag_store import sync_claims
-        sync_claims(con, claims.load_registry())
-        return
-    except (ImportError, AttributeError):
-        pass
-    conditions = [("depression", "Depression", "D003863"),
-                  ("treatment-resistant depression", "Depressive Disorder, Treatment-Resistant", "D061218"),
-                  ("post-traumatic stress disorder", "Stress Disorders, Post-Traumatic", "D013313"),
-                  ("chronic pain", "Chronic Pain", "D059350"), ("anxiety", "Anxiety", "D001007")]
-    for i in range(50):
-        claim_id = f"synthetic.claim_{i:02d}"
-        con.execute("INSERT INTO claims VALUES (?, ?, 'efficacy', NULL, NULL, 'decrease', "
-                    "'ketamine', '[]')", [claim_id, f"[SYNTHETIC] claim {i}"])
-        if i % 3:
-            con.execute("INSERT INTO claim_conditions VALUES (?, ?, ?, ?)",
-                        [claim_id, *conditions[i % len(conditions)]])
 
 
 def _pick(rng, n: int, shares: dict) -> np.ndarray:
@@ -196,7 +175,7 @@ def build(path: Path, n: int, *, seed: int = 20240601) -> Path:
         path.unlink()
     rng = np.random.default_rng(seed)
     con = store.open_store(path)
-    _write_claims(con)
+    store.sync_claims(con, load_registry())
     claim_ids = [r[0] for r in con.execute("SELECT claim_id FROM claims ORDER BY claim_id").fetchall()]
     conditions = con.execute("SELECT DISTINCT name, mesh, mesh_ui FROM claim_conditions "
                              "ORDER BY ALL").fetchall()

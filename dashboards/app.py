@@ -16,14 +16,16 @@ from dashboards import common  # noqa: E402
 
 st.set_page_config(page_title="Ketamine evidence", page_icon=":material/science:", layout="wide")
 
+# The pages live in app_pages/, not pages/: Streamlit would serve a pages/ folder as pages of
+# their own to a session that opens a page's URL before the entry point has run.
 PAGES = [
-    st.Page("pages/overview.py", title="Claims overview", icon=":material/fact_check:",
+    st.Page("app_pages/overview.py", title="Claims overview", icon=":material/fact_check:",
             url_path="overview", default=True),
-    st.Page("pages/claim.py", title="Claim detail", icon=":material/article:", url_path="claim"),
-    st.Page("pages/explorer.py", title="Explorer", icon=":material/search:", url_path="explorer"),
-    st.Page("pages/check.py", title="Check a draft", icon=":material/edit_note:", url_path="check"),
-    st.Page("pages/sql.py", title="SQL", icon=":material/database:", url_path="sql"),
-    st.Page("pages/status.py", title="Pipeline status", icon=":material/monitor_heart:",
+    st.Page("app_pages/claim.py", title="Claim detail", icon=":material/article:", url_path="claim"),
+    st.Page("app_pages/explorer.py", title="Explorer", icon=":material/search:", url_path="explorer"),
+    st.Page("app_pages/check.py", title="Check a draft", icon=":material/edit_note:", url_path="check"),
+    st.Page("app_pages/sql.py", title="SQL", icon=":material/database:", url_path="sql"),
+    st.Page("app_pages/status.py", title="Pipeline status", icon=":material/monitor_heart:",
             url_path="status"),
 ]
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import math
 
 import altair as alt
 import pandas as pd
@@ -80,30 +81,27 @@ def year_histogram(df: pd.DataFrame) -> alt.Chart:
     ).properties(height=140)
 
 
-def evidence_bar(segments: pd.DataFrame, width_px: int = 240) -> str:
+def evidence_bar(segments: list[tuple[str, str, int]], width_px: int = 240) -> str:
     """A compact HTML bar of one claim's human studies: supporting, no-effect and
     contradicting segments, each split by design (best design first, the tooltip names it).
 
-    ``segments`` has columns direction, design_label, n. The bar's length grows with the
-    logarithm of the count so a claim with 3 studies and one with 3,000 both stay readable."""
-    total = int(segments["n"].sum()) if len(segments) else 0
+    ``segments`` are (direction, design label, count) in design order. The bar's length grows
+    with the logarithm of the count, so a claim with 3 studies and one with 3,000 both read."""
+    total = sum(n for _, _, n in segments)
     if total == 0:
         return ('<div style="font-size:0.8em;color:#78909c">no supporting, no-effect or '
                 'contradicting human studies</div>')
-    import math
     length = min(1.0, 0.25 + 0.25 * math.log10(total))
-    parts = []
+    parts, counts = [], {}
     for direction in ("supports", "no_effect", "contradicts"):
         label, colour = DIRECTION_STYLE[direction]
-        rows = segments[segments["direction"] == direction]
-        for i, row in enumerate(rows.itertuples()):
-            share = 100.0 * row.n / total
-            tip = html.escape(f"{row.n:,} {row.design_label} — {label}", quote=True)
+        mine = [(design, n) for d, design, n in segments if d == direction]
+        counts[direction] = sum(n for _, n in mine)
+        for i, (design, n) in enumerate(mine):
+            tip = html.escape(f"{n:,} {design} — {label}", quote=True)
             border = "border-left:1px solid #fff;" if i else ""
             parts.append(f'<span title="{tip}" style="display:inline-block;height:14px;'
-                         f'width:{share:.2f}%;background:{colour};{border}"></span>')
-    counts = {d: int(segments.loc[segments["direction"] == d, "n"].sum())
-              for d in ("supports", "no_effect", "contradicts")}
+                         f'width:{100.0 * n / total:.2f}%;background:{colour};{border}"></span>')
     caption = (f"{counts['supports']:,} supporting · {counts['no_effect']:,} no effect · "
                f"{counts['contradicts']:,} contradicting")
     return (f'<div style="width:{width_px * length:.0f}px;white-space:nowrap;line-height:0;'

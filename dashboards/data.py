@@ -61,7 +61,9 @@ def store_state(path: Path) -> dict:
         meta = q("SELECT key, value FROM store_meta")
         claims = q("SELECT claim_id, statement FROM claims ORDER BY claim_id")
         designs = q(_DESIGNS)
-        conditions = q("SELECT DISTINCT condition FROM v_claim_conditions ORDER BY 1")
+        # one name per condition, the one v_article_conditions labels its matches with
+        conditions = q("SELECT min(condition) AS condition FROM v_claim_conditions "
+                       "GROUP BY condition_key ORDER BY 1")
     lo, hi = counts.lo[0], counts.hi[0]
     return {"published": True, "articles": int(counts.articles[0]), "claims": len(claims),
             "meta": dict(zip(meta.key, meta.value)),
@@ -72,33 +74,34 @@ def store_state(path: Path) -> dict:
 
 # --- claims overview ------------------------------------------------------------------------
 
-def overview(path: Path) -> dict[str, pd.DataFrame]:
-    """``claims``: one row per claim, the verdict of ``v_claim_summary`` with its conditions and
-    a certainty score to sort on. ``bars``: human studies per claim by design and direction
-    (supporting, no effect, contradicting), the segments of the compact bars."""
+def summaries(path: Path) -> pd.DataFrame:
+    """One row per claim: its registry entry and the verdict of ``v_claim_summary``, with a
+    certainty score to sort on. Read once per published store and shared by every page: the
+    summary covers all claims in one pass whether one claim or all are wanted."""
     with _reader(path) as q:
-        return {
-            "claims": q("""
-                SELECT s.claim_id, s.statement, s.kind, c.conditions, s.stance, s.verdict,
-                       s.certainty, coalesce(g.score, 0) AS certainty_score, s.rated_down_for,
-                       s.best_supporting_level, s.best_supporting_level_label,
-                       s.n_records, s.n_human, s.n_retracted, s.n_human_supports,
-                       s.n_human_no_effect, s.n_human_contradicts
-                FROM v_claim_summary s
-                JOIN v_claims c USING (claim_id)
-                LEFT JOIN v_certainty_levels g ON g.certainty = s.certainty
-                ORDER BY s.claim_id"""),
-            "bars": q("""
-                SELECT d.claim_id, d.design,
-                       coalesce(l.design_label, d.design, 'untagged') AS design_label,
-                       d.direction, sum(d.n_records)::BIGINT AS n
-                FROM v_claim_design_direction d
-                LEFT JOIN v_design_levels l USING (design)
-                WHERE d.evidence_class = 'human'
-                  AND d.direction IN ('supports', 'no_effect', 'contradicts')
-                GROUP BY ALL
-                ORDER BY d.claim_id, min(d.cebm_level) NULLS LAST, design_label"""),
-        }
+        return q("""
+            SELECT s.*, c.conditions, c.population, c.outcome, c.supporting_direction, c.query,
+                   coalesce(g.score, 0) AS certainty_score
+            FROM v_claim_summary s
+            JOIN v_claims c USING (claim_id)
+            LEFT JOIN v_certainty_levels g ON g.certainty = s.certainty
+            ORDER BY s.claim_id""")
+
+
+def overview_bars(path: Path) -> pd.DataFrame:
+    """Human studies per claim by design and direction (supporting, no effect, contradicting):
+    the segments of the overview's compact bars, best design first."""
+    with _reader(path) as q:
+        return q("""
+            SELECT d.claim_id, d.design,
+                   coalesce(l.design_label, d.design, 'untagged') AS design_label,
+                   d.direction, sum(d.n_records)::BIGINT AS n
+            FROM v_claim_design_direction d
+            LEFT JOIN v_design_levels l USING (design)
+            WHERE d.evidence_class = 'human'
+              AND d.direction IN ('supports', 'no_effect', 'contradicts')
+            GROUP BY ALL
+            ORDER BY d.claim_id, min(d.cebm_level) NULLS LAST, design_label""")
 
 
 # --- one claim ------------------------------------------------------------------------------
@@ -149,35 +152,24 @@ def _studies_sql(where: str, limit: int | None) -> str:
         ORDER BY {order('p.')}"""
 
 
-def claim_page(path: Path, claim_id: str, flt: StudyFilter = StudyFilter(),
-               limit: int = STUDY_ROWS) -> dict:
-    """One claim: its registry entry and verdict (``claim``, None for an unknown id), its
-    filtered records counted by design x direction x year (``cells``, what both charts draw)
-    and the first ``limit`` studies (best design, then newest, first)."""
+def claim_evidence(path: Path, claim_id: str, flt: StudyFilter = StudyFilter(),
+                   limit: int = STUDY_ROWS) -> dict[str, pd.DataFrame]:
+    """One claim's filtered records counted by design x direction x year (``cells``, what both
+    charts draw) and the first ``limit`` of them (``studies``: best design, then newest)."""
     where, params = flt.where()
     with _reader(path) as q:
-        claim = q("""
-            SELECT c.claim_id, c.statement, c.kind, c.conditions, c.population, c.outcome,
-                   c.supporting_direction, c.query, s.stance, s.verdict, s.certainty,
-                   s.certainty_note, s.rated_down_for, s.best_supporting_level,
-                   s.best_supporting_level_label, s.n_records, s.n_human, s.n_animal,
-                   s.n_in_vitro, s.n_unclassified, s.n_retracted, s.participants_supporting,
-                   s.participants_not_supporting
-            FROM v_claims c JOIN v_claim_summary s USING (claim_id)
-            WHERE c.claim_id = ?""", [claim_id])
-        if claim.empty:
-            return {"claim": None}
-        cells = q(f"""
-            SELECT coalesce(e.design, 'untagged') AS design,
-                   coalesce(l.design_label, e.design, 'untagged') AS design_label,
-                   coalesce(l.cebm_level, 9) AS design_rank, e.direction, e.pub_year,
-                   count(*)::BIGINT AS n
-            FROM (SELECT design, direction, pub_year FROM v_claim_evidence WHERE {where}) e
-            LEFT JOIN v_design_levels l USING (design)
-            GROUP BY ALL ORDER BY design_rank, design_label, e.direction, e.pub_year""",
-                  [claim_id, *params])
-        studies = q(_studies_sql(where, limit), [claim_id, *params])
-    return {"claim": claim.iloc[0].to_dict(), "cells": cells, "studies": studies}
+        return {
+            "cells": q(f"""
+                SELECT coalesce(e.design, 'untagged') AS design,
+                       coalesce(l.design_label, e.design, 'untagged') AS design_label,
+                       coalesce(l.cebm_level, 9) AS design_rank, e.direction, e.pub_year,
+                       count(*)::BIGINT AS n
+                FROM (SELECT design, direction, pub_year FROM v_claim_evidence WHERE {where}) e
+                LEFT JOIN v_design_levels l USING (design)
+                GROUP BY ALL ORDER BY design_rank, design_label, e.direction, e.pub_year""",
+                       [claim_id, *params]),
+            "studies": q(_studies_sql(where, limit), [claim_id, *params]),
+        }
 
 
 def claim_studies(path: Path, claim_id: str, flt: StudyFilter = StudyFilter()) -> pd.DataFrame:
@@ -224,7 +216,11 @@ def search_terms(text: str) -> list[str]:
 class Search:
     """An Explorer query. Without DuckDB's FTS extension (not in the wheel, and nothing may be
     downloaded), a term matches as a case-insensitive substring of the title or abstract and
-    every term must match; a title hit ranks as three abstract hits."""
+    every term must match; a title hit ranks as three abstract hits.
+
+    A record's conditions are the most specific registry conditions the evidence rules found
+    for it (``v_claim_evidence.conditions_found``), so records no claim links have none: the
+    stored links answer in milliseconds where matching every title again takes seconds."""
     text: str = ""
     conditions: tuple[str, ...] = ()
     designs: tuple[str, ...] = ()
@@ -245,8 +241,8 @@ class Search:
             clauses.append("coalesce(a.design, 'untagged') IN (SELECT unnest(?::VARCHAR[]))")
             params.append(list(self.designs))
         if self.conditions:
-            clauses.append("a.pmid IN (SELECT pmid FROM v_article_conditions "
-                           "WHERE condition IN (SELECT unnest(?::VARCHAR[])))")
+            clauses.append("a.pmid IN (SELECT pmid FROM v_claim_evidence "
+                           "WHERE list_has_any(conditions_found, ?::VARCHAR[]))")
             params.append(list(self.conditions))
         for op, year in ((">=", self.year_from), ("<=", self.year_to)):
             if year is not None:
@@ -282,8 +278,9 @@ def search(path: Path, query: Search, limit: int = SEARCH_ROWS) -> dict[str, pd.
                 LIMIT {int(limit)}"""),
             "total": q("SELECT count(*) AS n FROM hits"),
             "condition": q("""
-                SELECT c.condition, count(DISTINCT h.pmid)::BIGINT AS n
-                FROM hits h JOIN v_article_conditions c USING (pmid)
+                SELECT condition, count(DISTINCT pmid)::BIGINT AS n
+                FROM (SELECT pmid, unnest(conditions_found) AS condition FROM v_claim_evidence
+                      WHERE pmid IN (SELECT pmid FROM hits))
                 GROUP BY 1 ORDER BY n DESC, 1"""),
             "design": q("""
                 SELECT coalesce(l.design_label, h.design, 'untagged') AS design, count(*)::BIGINT AS n

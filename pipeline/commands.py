@@ -32,11 +32,14 @@ def _queries():
 
 def _finalize(registry):
     def finalize(con):
+        from . import evidence
         from .store import sync_claims
         from .tag_store import tag_store
         sync_claims(con, registry)
         counts = tag_store(con, registry, progress=_log)
-        _log(f"tagged {counts['tagged']} records, {counts['directions']} claim links")
+        links = evidence.refresh(con)
+        _log(f"tagged {counts['tagged']} records, {counts['directions']} claim links; "
+             f"{links} evidence links")
     return finalize
 
 

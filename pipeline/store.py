@@ -235,9 +235,11 @@ def sync_claims(con: duckdb.DuckDBPyConnection, claims: list) -> None:
     con.executemany("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
         [c.id, c.statement, c.kind, c.population, c.outcome, c.supporting_direction, c.query,
          json.dumps([dataclasses.asdict(s) for s in c.sources])] for c in claims])
-    rows = [[c.id, cond.name, cond.mesh, cond.mesh_ui] for c in claims for cond in c.conditions]
+    rows = [[c.id, cond.name, cond.mesh, cond.mesh_ui, list(cond.synonyms)]
+            for c in claims for cond in c.conditions]
     if rows:
-        con.executemany("INSERT INTO claim_conditions VALUES (?, ?, ?, ?)", rows)
+        con.executemany("INSERT INTO claim_conditions (claim_id, name, mesh, mesh_ui, synonyms) "
+                        "VALUES (?, ?, ?, ?, ?)", rows)
     con.execute("COMMIT")
 
 

@@ -63,7 +63,7 @@ def page(name: str, **params) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=60)
     if name != "overview":
         at.run()  # the default page registers the st.navigation pages
-        at.switch_page(f"pages/{name}.py")
+        at.switch_page(f"app_pages/{name}.py")
     at.query_params.clear()
     at.query_params.update(params)
     at.run()
@@ -258,12 +258,14 @@ def test_explorer_treats_sql_in_the_search_box_as_text(published, use_store):
 
 def test_explorer_facets_narrow_by_condition_design_and_year(published, use_store):
     use_store(published)
-    condition, = sql(published, "SELECT condition FROM v_article_conditions GROUP BY 1 "
-                                "ORDER BY count(*) DESC, 1 LIMIT 1")[0]
+    condition, = sql(published, "SELECT unnest(conditions_found) AS c FROM v_claim_evidence "
+                                "GROUP BY 1 ORDER BY count(DISTINCT pmid) DESC, 1 LIMIT 1")[0]
     at = page("explorer", condition=condition)
-    expected = {p for (p,) in sql(published, "SELECT pmid FROM v_article_conditions WHERE condition = ?",
-                                  [condition])}
-    assert table_pmids(at) == expected
+    expected = {p for (p,) in sql(published, "SELECT pmid FROM v_claim_evidence "
+                                             "WHERE list_contains(conditions_found, ?)", [condition])}
+    assert expected and table_pmids(at) == expected
+    facet = at.dataframe[1].value
+    assert dict(zip(facet["condition"], facet["n"]))[condition] == len(expected)
 
     year, = sql(published, "SELECT max(pub_year) FROM articles")[0]
     at = page("explorer", **{"from": str(year)})

@@ -104,6 +104,13 @@ def test_open_the_overview_click_into_a_claim_and_download_its_studies(server, b
         con.close()
     page = browser_page
 
+    # A shared link opened on a server that has not run the app yet lands on its claim.
+    page.goto(f"{base}/claim?claim={claim_id}")
+    expect(page.get_by_role("heading", name=statement)).to_be_visible(timeout=STARTUP_S * 1000)
+    settle(page)
+    expect(page.get_by_role("link", name="Claims overview")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "0-shared-claim-url.png")
+
     page.goto(base)
     expect(page.get_by_role("heading", name="Claims overview")).to_be_visible(timeout=STARTUP_S * 1000)
     settle(page)

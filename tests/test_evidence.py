@@ -5,6 +5,8 @@ asserted against an example small enough to check by reading it.
 """
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from pipeline import evidence, store
@@ -16,10 +18,21 @@ TRD = [("treatment-resistant depression", "Depressive Disorder, Treatment-Resist
 PTSD = [("post-traumatic stress disorder", "Stress Disorders, Post-Traumatic", "D013313")]
 
 
-@pytest.fixture
-def fresh_db(tmp_path):
-    con = store.open_store(tmp_path / "store.duckdb")
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory):
+    """One migrated empty store; each test works on its own copy (migrating costs more)."""
+    path = tmp_path_factory.mktemp("template") / "store.duckdb"
+    con = store.open_store(path)
     store.set_meta(con, tagger_version=TAGGER)
+    con.close()
+    return path
+
+
+@pytest.fixture
+def fresh_db(migrated, tmp_path):
+    path = tmp_path / "store.duckdb"
+    shutil.copyfile(migrated, path)
+    con = store.connect(path)
     yield con
     con.close()
 
@@ -35,7 +48,8 @@ class Store:
         self.con.execute("INSERT INTO claims VALUES (?, ?, 'efficacy', NULL, NULL, 'decrease', "
                          "'ketamine', '[]')", [claim_id, f"statement of {claim_id}"])
         for cond in conditions:
-            self.con.execute("INSERT INTO claim_conditions VALUES (?, ?, ?, ?)", [claim_id, *cond])
+            self.con.execute("INSERT INTO claim_conditions (claim_id, name, mesh, mesh_ui) "
+                             "VALUES (?, ?, ?, ?)", [claim_id, *cond])
 
     def record(self, claims: dict[str, str | None], design="rct", population="human",
                sample_size=None, *, year=2020, title="A study of ketamine", retracted=False,
@@ -273,6 +287,17 @@ def test_another_condition_is_indirect_and_a_claim_without_conditions_never_is(d
     evidence.refresh(db.con)
     assert dict(db.rows("SELECT claim_id, is_indirect FROM v_claim_evidence WHERE pmid = ?",
                         [pmid])) == {"c.depression": True, "c.anaesthesia": False}
+
+
+def test_a_condition_without_a_mesh_ui_is_found_by_its_heading(db):
+    db.claim("c.cystitis", [("ketamine cystitis", "Cystitis", None)])
+    db.claim("c.trd", TRD)
+    by_heading = db.record({"c.cystitis": "supports"}, mesh=[("D003556", "Cystitis")])
+    by_ui = db.record({"c.trd": "supports"}, mesh=[("D061218", "renamed heading")])
+    by_title = db.record({"c.cystitis": "supports"}, title="Ulcerative ketamine cystitis")
+    assert set(db.rows("SELECT pmid, condition_key, in_mesh, in_title FROM v_article_conditions")) == {
+        (by_heading, "ketamine cystitis", True, False), (by_ui, "D061218", True, False),
+        (by_title, "ketamine cystitis", False, True)}
 
 
 def test_indirectness_rates_down_when_most_of_the_body_is_indirect(db):

@@ -31,7 +31,7 @@ def snapshot(tmp_path_factory):
                 "'efficacy', NULL, NULL, 'decrease', 'ketamine AND depression', '[]'), "
                 "('safety.anaesthesia', 'Ketamine is a safe anaesthetic.', 'safety', NULL, NULL, "
                 "NULL, 'ketamine AND anesthesia', '[]')")
-    con.execute("INSERT INTO claim_conditions VALUES "
+    con.execute("INSERT INTO claim_conditions (claim_id, name, mesh, mesh_ui) VALUES "
                 "('efficacy.depression', 'depression', 'Depression', 'D003863')")
     con.execute("INSERT INTO query_articles SELECT 'efficacy.depression', pmid FROM articles "
                 "WHERE title ILIKE '%depress%'")

@@ -51,11 +51,13 @@ def apply_rules(design: str, confidence: float, proba: dict, found: set[str],
         return "single_arm_trial", max(confidence, 0.7)
     if "casereport" in title_cues and design in _OBSERVATIONAL + ("narrative_review",):
         return "case_report", max(confidence, 0.75)
+    if "caseseries" in found and design in _OBSERVATIONAL + ("narrative_review", "case_report"):
+        return "case_series", 0.75
     if design in _OBSERVATIONAL:
         if "casecontrol" in found:
             return "case_control", 0.7
         if "crosssec" in title_cues:
             return "cross_sectional", 0.7
-        if "caseseries" in found and design != "non_randomized_trial":
+        if "chartreview" in found and design != "non_randomized_trial":
             return "case_series", 0.6
     return design, confidence

@@ -2,8 +2,9 @@
 
 1. Candidate sentences: the RESULTS/CONCLUSIONS sections of a structured abstract, otherwise
    every sentence after the first (background) plus the title.
-2. Relevant ones name the claim's outcome and read like a result (`states_a_result`); when none
-   names the outcome, result sentences that name the intervention stand in, with less confidence.
+2. Relevant ones name the claim's outcome (and, outside labelled sections, read like a result:
+   `states_a_result`); when none does but the abstract does name the outcome, result sentences
+   that name the intervention stand in, with less confidence.
 3. Each is classified as the intervention having increased / decreased / not changed the
    outcome relative to its comparator (`effect.py` features, a model trained on Evidence
    Inference spans).
@@ -38,6 +39,7 @@ _RESULT_SECTIONS = ("RESULT", "CONCLU", "FINDING", "INTERPRETATION", "OUTCOME")
 _MAX_CANDIDATES = 40
 _MIN_PROBABILITY = 0.5
 _FALLBACK_DISCOUNT = 0.6
+_MAX_SCORED = 8
 
 
 def map_effect(effect: str, supporting_direction: str) -> str:
@@ -143,30 +145,38 @@ def prepare(claim) -> PreparedClaim:
     )
 
 
-def result_sentences(inp: TagInput) -> list[str]:
-    """Where results are stated: labelled result/conclusion sections, else all but the opening."""
+def result_sentences(inp: TagInput) -> tuple[list[str], bool]:
+    """(sentences where results are stated, whether they come from labelled result sections).
+
+    Labelled RESULTS/CONCLUSIONS sections are taken whole; otherwise every sentence but the
+    opening one, plus the title, which often states the finding.
+    """
     if inp.sections:
         chosen = [text for label, text in inp.sections if any(k in label for k in _RESULT_SECTIONS)]
         if chosen:
-            return [s for text in chosen for s in sentences(text)][:_MAX_CANDIDATES]
+            return [s for text in chosen for s in sentences(text)][:_MAX_CANDIDATES], True
     found = sentences(inp.abstract)
     body = found[1:] if len(found) > 2 else found
-    return ([inp.title] if inp.title else []) + body[-_MAX_CANDIDATES:]
+    return ([inp.title] if _title_states_finding(inp.title) else []) + body[-_MAX_CANDIDATES:], False
+
+
+def _title_states_finding(title: str) -> bool:
+    """"Ketamine reduces suicidal ideation" states a finding; "Effect of ketamine on ..." does not."""
+    return bool(title) and any(rx.search(title) for rx in (_DECREASE_VERB, _INCREASE_VERB, _IMPROVE_VERB, _NEGATED))
 
 
 def direction_for(inp: TagInput, claim: PreparedClaim, model: LinearModel) -> dict:
     unclear = {"claim_id": claim.id, "direction": UNCLEAR, "evidence_sentence": None, "confidence": 0.0}
-    candidates = [s for s in result_sentences(inp) if states_a_result(s)]
-    relevant = [s for s in candidates if claim.matcher is not None and claim.matcher.search(s)]
-    discount = 1.0
-    if not relevant:
-        relevant = [s for s in candidates if claim.intervention is not None and claim.intervention.search(s)]
-        discount = _FALLBACK_DISCOUNT
-    scored = []
-    for sentence in relevant[:8]:
-        effect, p, _ = model.predict(effect_tokens(sentence, claim.masker, claim.polarity, claim.matcher))
-        if p >= _MIN_PROBABILITY:
-            scored.append((p, map_effect(effect, claim.supporting_direction), sentence))
+    pool, labelled = result_sentences(inp)
+    if not labelled:
+        pool = [s for s in pool if states_a_result(s)]
+    relevant = [s for s in pool if claim.matcher is not None and claim.matcher.search(s)]
+    scored = _score(relevant, claim, model, 1.0)
+    if not scored and claim.matcher is not None and claim.matcher.search(inp.text):
+        # The abstract is about the outcome but reports it under other names (test scores, scale
+        # abbreviations): result sentences about the intervention stand in, with less weight.
+        named = [s for s in pool if s not in relevant and claim.intervention.search(s)]
+        scored = _score(named, claim, model, _FALLBACK_DISCOUNT)
     if not scored:
         return unclear
     votes: dict[str, float] = {}
@@ -177,7 +187,17 @@ def direction_for(inp: TagInput, claim: PreparedClaim, model: LinearModel) -> di
     if share < 2 / 3:
         p, _, sentence = max(scored)
         return {"claim_id": claim.id, "direction": MIXED, "evidence_sentence": sentence,
-                "confidence": round(discount * share, 3)}
+                "confidence": round(share, 3)}
     p, _, sentence = max(item for item in scored if item[1] == leader)
     return {"claim_id": claim.id, "direction": leader, "evidence_sentence": sentence,
-            "confidence": round(discount * p * share, 3)}
+            "confidence": round(p * share, 3)}
+
+
+def _score(pool: list[str], claim: PreparedClaim, model: LinearModel, weight: float) -> list:
+    """(weighted probability, direction, sentence) for each sentence the model is sure enough of."""
+    out = []
+    for sentence in pool[:_MAX_SCORED]:
+        effect, p, _ = model.predict(effect_tokens(sentence, claim.masker, claim.polarity, claim.matcher))
+        if p >= _MIN_PROBABILITY:
+            out.append((p * weight, map_effect(effect, claim.supporting_direction), sentence))
+    return out

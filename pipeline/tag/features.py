@@ -36,8 +36,9 @@ _CUE_PHRASES: dict[str, str] = {
                   "|case is presented|patient is described|patient is presented|is described|is reported"
                   "|are described|author reports|authors report|authors describe|unusual case|rare case|two cases"
                   "|three cases|four cases|two patients|three patients",
-    "caseseries": "case series|case-series|retrospective review|retrospectively reviewed|chart review|consecutive patients"
-                  "|consecutive cases|we reviewed",
+    "caseseries": "case series|case-series",
+    "chartreview": "retrospective review|retrospectively reviewed|chart review|consecutive patients|consecutive cases"
+                   "|we reviewed|records were reviewed",
     "cohort": "cohort|cohorts|prospectively followed|prospective study|prospective observational|followed up"
               "|longitudinal|registry|population-based",
     "casecontrol": "case-control|case control|matched controls|matched control|cases and controls",

@@ -26,6 +26,15 @@ _ENGLISH = frozenset(
     "not after we than these between had have has been who two it its all but more both into "
     "during no than there their they our may can also".split()
 )
+# Function words of the other languages PubMed abstracts and titles come in. None is an English
+# word or a common biomedical abbreviation ("IL", "DAS", "et al", "von Willebrand" are left out).
+_FOREIGN = frozenset(
+    "der und ist zur zum mit bei eine einer eines nicht auf für sich auch nach wird "
+    "le les du est une pour dans sur par avec aux qui sont chez "
+    "de la en el los las del y una por con como entre sobre "
+    "della dei delle degli nel nella che sono "
+    "uma em com não pelo pela".split()
+)
 
 
 @dataclass
@@ -111,14 +120,16 @@ def words(text: str) -> list[str]:
 
 
 def is_english(text: str) -> bool:
-    """True when enough function words are English; a short text needs only one of them."""
+    """False when another language's function words outnumber English ones, or prose has none.
+
+    Titles are dense with content words, so only long texts are held to an English share.
+    """
     alpha = [t for t in words(text[:3000]) if t[0].isalpha()]
-    if len(alpha) < 8:
-        return True
-    hits = sum(1 for t in alpha if t in _ENGLISH)
-    if len(alpha) < 20:
-        return hits > 0
-    return hits / len(alpha) >= 0.12
+    english = sum(1 for t in alpha if t in _ENGLISH)
+    foreign = sum(1 for t in alpha if t in _FOREIGN)
+    if foreign >= 2 and foreign > english:
+        return False
+    return len(alpha) < 40 or english / len(alpha) >= 0.04
 
 
 def sentences(text: str) -> list[str]:

@@ -5,13 +5,14 @@
 -- descriptor differently, "PTSD" and "post-traumatic stress disorder", are one condition), else
 -- by its lower-cased name.
 CREATE OR REPLACE VIEW v_claim_conditions AS
-SELECT DISTINCT claim_id,
-       coalesce(nullif(trim(mesh_ui), ''), lower(trim(name))) AS condition_key,
+SELECT DISTINCT claim_id, coalesce(mesh_ui, lower(trim(name))) AS condition_key,
        name AS condition, mesh, mesh_ui
-FROM claim_conditions;
+FROM (SELECT claim_id, name, nullif(trim(mesh), '') AS mesh, nullif(trim(mesh_ui), '') AS mesh_ui
+      FROM claim_conditions);
 
--- Registry conditions each record is about: a MeSH heading with the condition's UI or heading
--- name, or the condition's name (or heading) as whole words in the title. A match is most
+-- Registry conditions each record is about: a MeSH heading with the condition's UI (or, for a
+-- condition the registry gives no UI, its heading name), or the condition's name, heading or a
+-- registry synonym as whole words in the title (case, hyphens and punctuation ignored). A match is most
 -- specific unless the record also matches a narrower condition, narrower meaning that one of
 -- its names contains one of the broader condition's names as whole words ("treatment-resistant
 -- depression" ⊃ "depression"; "Depressive Disorder, Treatment-Resistant" ⊃ "Depressive Disorder").
@@ -21,7 +22,10 @@ WITH terms AS (
            ' ' || trim(regexp_replace(lower(term), '[^a-z0-9]+', ' ', 'g')) || ' ' AS words
     FROM (SELECT condition_key, condition AS term FROM v_claim_conditions
           UNION ALL
-          SELECT condition_key, mesh FROM v_claim_conditions WHERE mesh IS NOT NULL)
+          SELECT condition_key, mesh FROM v_claim_conditions WHERE mesh IS NOT NULL
+          UNION ALL  -- the registry's synonyms ("refractory depression" for TRD)
+          SELECT coalesce(nullif(trim(mesh_ui), ''), lower(trim(name))), unnest(synonyms)
+          FROM claim_conditions WHERE synonyms IS NOT NULL)
     WHERE trim(regexp_replace(lower(term), '[^a-z0-9]+', ' ', 'g')) <> ''
 ),
 labels AS (
@@ -38,15 +42,17 @@ narrower AS (  -- a pair found both ways names no order; it is left out
     SELECT p.* FROM contains_pairs p
     ANTI JOIN contains_pairs r ON r.narrow_key = p.broad_key AND r.broad_key = p.narrow_key
 ),
-mesh_keys AS (
-    SELECT DISTINCT condition_key, mesh_ui, lower(mesh) AS mesh_lc FROM v_claim_conditions
-),
 hits AS (
     SELECT m.pmid, k.condition_key, 'mesh' AS source
-    FROM mesh_headings m JOIN mesh_keys k ON m.descriptor_ui = k.mesh_ui
+    FROM mesh_headings m
+    JOIN (SELECT DISTINCT condition_key, mesh_ui FROM v_claim_conditions) k
+      ON m.descriptor_ui = k.mesh_ui
     UNION ALL
     SELECT m.pmid, k.condition_key, 'mesh'
-    FROM mesh_headings m JOIN mesh_keys k ON lower(m.descriptor) = k.mesh_lc
+    FROM mesh_headings m
+    JOIN (SELECT DISTINCT condition_key, lower(mesh) AS mesh_lc FROM v_claim_conditions
+          WHERE mesh_ui IS NULL) k
+      ON lower(m.descriptor) = k.mesh_lc
     UNION ALL
     SELECT a.pmid, t.condition_key, 'title'
     FROM (SELECT pmid, ' ' || regexp_replace(lower(title), '[^a-z0-9]+', ' ', 'g') || ' ' AS words

@@ -53,12 +53,9 @@ flt = data.StudyFilter(designs=tuple(chosen_designs), populations=tuple(chosen_p
                        year_from=None if year_from == lo else year_from,
                        year_to=None if year_to == hi else year_to)
 
-fetched = common.fetch("claim_page", claim_id=claim_id, flt=flt)
-claim = fetched["claim"]
-if claim is None:
-    head.error(f"The store lists claim `{claim_id}` but has no summary for it: the published "
-               "store is inconsistent; run `python -m pipeline retag`.")
-    st.stop()
+summaries = common.fetch("summaries")
+claim = summaries[summaries["claim_id"] == claim_id].iloc[0].to_dict()
+fetched = common.fetch("claim_evidence", claim_id=claim_id, flt=flt)
 
 # --- the claim and its verdict ---------------------------------------------------------------
 with head:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import common
+from dashboards import charts, common
 from pipeline import check
 
 st.title("Check a draft")
@@ -20,7 +20,7 @@ if not st.button("Check", type="primary", key="draft_check") and "draft_results"
 state = common.state()
 summaries = {}
 if state["published"] and state["claims"]:
-    claims = common.fetch("overview")["claims"]
+    claims = common.fetch("summaries")
     summaries = {r["claim_id"]: r for r in claims.to_dict("records")}
 else:
     st.warning("The store is empty, so matches are shown without evidence. "
@@ -54,17 +54,15 @@ for r in results:
         for m in r.matches:
             ev = r.evidence.get(m.claim_id)
             cols = st.columns([4, 4])
-            label = ev["statement"] if ev else m.claim_id
-            if ev:
-                cols[0].page_link("pages/claim.py", label=label, query_params={"claim": m.claim_id})
-            else:
-                cols[0].markdown(label)
+            cols[0].markdown(f"**{ev['statement']}**" if ev else f"`{m.claim_id}`")
             cols[0].caption(f"`{m.claim_id}` · match confidence {m.confidence:.2f} · {m.reason}")
-            if ev:
-                certainty = ev["certainty"] if isinstance(ev["certainty"], str) else "not rated"
-                cols[1].markdown(f"**{ev['stance']}** · certainty {certainty}")
-                cols[1].caption(f"{ev['verdict']} — {int(ev['n_human_supports'])} supporting, "
-                                f"{int(ev['n_human_no_effect'])} no effect, "
-                                f"{int(ev['n_human_contradicts'])} contradicting human studies")
-            else:
+            if not ev:
                 cols[1].caption("no evidence for this claim in the store")
+                continue
+            cols[0].page_link("app_pages/claim.py", label="Evidence and studies",
+                              icon=":material/arrow_forward:", query_params={"claim": m.claim_id})
+            certainty = ev["certainty"] if isinstance(ev["certainty"], str) else "not rated"
+            cols[1].markdown(f"{charts.stance_badge(ev['stance'])} certainty **{certainty}**")
+            cols[1].caption(f"{ev['verdict']} — {int(ev['n_human_supports'])} supporting, "
+                            f"{int(ev['n_human_no_effect'])} no effect, "
+                            f"{int(ev['n_human_contradicts'])} contradicting human studies")

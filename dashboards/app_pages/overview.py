@@ -13,8 +13,8 @@ LINK_LABEL = "Evidence and studies"
 st.title("Claims overview")
 common.require_data()
 
-fetched = common.fetch("overview")
-claims, bars = fetched["claims"], fetched["bars"]
+claims = common.fetch("summaries")
+bars = common.fetch("overview_bars")
 
 kinds = sorted(claims["kind"].dropna().unique())
 conditions = sorted({c for cs in claims["conditions"] for c in cs})
@@ -52,20 +52,21 @@ st.caption(f"{common.plural(len(shown), 'claim')} of {len(claims)}. Each bar cou
 if shown.empty:
     st.info("No claim matches these filters.")
 
-segments = {cid: g for cid, g in bars.groupby("claim_id")}
-empty_segments = bars.iloc[0:0]
+segments: dict[str, list] = {}
+for cid, direction, design, n in bars[["claim_id", "direction", "design_label", "n"]].itertuples(index=False):
+    segments.setdefault(cid, []).append((direction, design, int(n)))
 for row in shown.itertuples():
     with st.container(border=True):
         text, verdict, bar = st.columns([5, 3, 3])
         text.markdown(f"**{row.statement}**")
         tags = " · ".join([row.kind, *row.conditions])
         text.caption(f"`{row.claim_id}` · {tags}")
-        text.page_link("pages/claim.py", label=LINK_LABEL, icon=":material/arrow_forward:",
+        text.page_link("app_pages/claim.py", label=LINK_LABEL, icon=":material/arrow_forward:",
                        query_params={"claim": row.claim_id})
         verdict.markdown(charts.stance_badge(row.stance), help=row.verdict)
         certainty = row.certainty if isinstance(row.certainty, str) else "not rated"
         level = ("none" if pd.isna(row.best_supporting_level)
                  else f"level {int(row.best_supporting_level)}: {row.best_supporting_level_label}")
         verdict.caption(f"certainty: **{certainty}** · best supporting evidence: {level}")
-        bar.markdown(charts.evidence_bar(segments.get(row.claim_id, empty_segments)),
+        bar.markdown(charts.evidence_bar(segments.get(row.claim_id, [])),
                      unsafe_allow_html=True)

@@ -19,7 +19,9 @@ text = st.text_input("Search titles and abstracts", value=st.query_params.get("q
 left, middle, right = st.columns([3, 3, 2])
 chosen_conditions = left.multiselect("Condition", conditions,
                                      default=common.url_values("condition", conditions),
-                                     key="explorer_condition", placeholder="any condition")
+                                     key="explorer_condition", placeholder="any condition",
+                                     help="The most specific registry conditions a record is "
+                                          "about; records no claim links have none.")
 chosen_designs = middle.multiselect("Design", design_keys, format_func=design_labels.get,
                                     default=common.url_values("design", design_keys),
                                     key="explorer_design", placeholder="any design")
