@@ -1,13 +1,13 @@
 """Throughput and peak memory of pipeline.parse against other ways to read PubMed XML.
 
 Reads the 2021 NLM update file (233 MB of XML, 20,788 records) from the shared data folder,
-located by KETAMINE_SHARED_DIR (default: the repository's sibling ``../shared``); without it the
-benchmark prints a skip line and exits 0. Every measurement runs in a child process of its own,
+located by KETAMINE_SHARED_DIR (default: the repository's sibling ``../shared``, see
+bench/common.py); without it the benchmark prints a skip line and exits 0. Every measurement runs in a child process of its own,
 so each peak RSS (the child's ru_maxrss) belongs to one parser. The file is gunzipped once to a
 temporary file first, so decompression does not blur the comparison; pubmed_parser only reads
 gzip, so it gets a store-only (level 0) gzip copy, which costs a CRC and a copy, not inflation.
 
-    python bench/bench_parse.py [--repeat N] [--json] [--file PATH.xml.gz] [--skip-slow]
+    python -m bench.bench_parse [--repeat N] [--json] [--file PATH.xml.gz] [--skip-slow]
 
 Exit status is 0 whatever the figures; the PASS/FAIL lines are for reading.
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import resource
 import shutil
 import subprocess
@@ -25,7 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from bench.common import REPO, shared_dir, verdict
+
 UPDATE_FILE = Path("pubmed") / "baseline" / "pubmed21n1298.xml.gz"
 TIME_TARGET = 1.2  # pipeline.parse may take at most this multiple of the bare iterparse pass
 RSS_TARGET_MB = 150
@@ -40,16 +40,10 @@ PARSERS = {
 SLOW = ("pubmed_parser", "Bio.Entrez.read")
 
 
-def _shared_dir() -> Path:
-    # Bench scripts sit outside the package, which reads configuration only via pipeline.config.
-    return Path(os.environ.get("KETAMINE_SHARED_DIR") or REPO.parent / "shared")
-
-
 # ---------------------------------------------------------------- child side
 
 
 def _count_pipeline(path: str) -> int:
-    sys.path.insert(0, str(REPO))
     from pipeline.parse import iter_pubmed
 
     return sum(1 for _ in iter_pubmed(path))
@@ -112,8 +106,8 @@ def _child(name: str, path: str) -> None:
 def _measure(name: str, path: Path) -> dict:
     try:
         done = subprocess.run(
-            [sys.executable, __file__, "--child", name, str(path)],
-            capture_output=True, text=True, timeout=CHILD_TIMEOUT_S, check=False,
+            [sys.executable, "-m", "bench.bench_parse", "--child", name, str(path)],
+            cwd=REPO, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S, check=False,
         )
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {CHILD_TIMEOUT_S} s"}
@@ -163,9 +157,12 @@ def _report(results: dict, source: Path, size_mb: float) -> None:
         print("FAIL  pipeline.parse or the bare pass did not finish")
         return
     ratio = ours["seconds"] / bare
-    print(f"{'PASS' if ratio <= TIME_TARGET else 'FAIL'}  time: {ratio:.2f}× bare iterparse (target ≤ {TIME_TARGET}×; best of {ours['runs']} runs each)")
+    cpu_ratio = ours["cpu_seconds"] / results["bare-iterparse"]["cpu_seconds"]
+    print(f"{verdict(ratio, TIME_TARGET, higher_is_better=False)}  time: {ratio:.2f}× bare iterparse "
+          f"(target ≤ {TIME_TARGET}×; best of {ours['runs']} interleaved runs each; CPU time {cpu_ratio:.2f}×)")
     rss = ours["peak_rss_mb"]
-    print(f"{'PASS' if rss <= RSS_TARGET_MB else 'FAIL'}  peak RSS: {rss:.0f} MB (target ≤ {RSS_TARGET_MB} MB)")
+    print(f"{verdict(rss, RSS_TARGET_MB, higher_is_better=False)}  peak RSS: {rss:.0f} MB "
+          f"(target ≤ {RSS_TARGET_MB} MB)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -180,9 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         _child(*args.child)
         return 0
 
-    source = args.file or _shared_dir() / UPDATE_FILE
-    if not source.exists():
-        print(f"skip: bench_parse needs {source} (set KETAMINE_SHARED_DIR)")
+    shared = shared_dir()
+    source = args.file or (shared / UPDATE_FILE if shared else None)
+    if source is None or not source.exists():
+        print(f"skip: bench_parse needs {source or '../shared/' + str(UPDATE_FILE)} (set KETAMINE_SHARED_DIR)")
         return 0
     with tempfile.TemporaryDirectory(prefix="bench_parse_") as tmp:
         plain, stored = _prepare(source, Path(tmp))

@@ -51,13 +51,14 @@ def design_direction(df: pd.DataFrame) -> alt.Chart:
     order = df.sort_values(["design_rank", "design_label"])["design_label"].drop_duplicates().tolist()
     return alt.Chart(df).mark_bar().encode(
         x=alt.X("sum(n):Q", title="records"),
-        y=alt.Y("design_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
+        y=alt.Y("design_label:N", sort=order, title=None,
+                axis=alt.Axis(labelLimit=220, labelOverlap=False)),
         color=alt.Color("direction_label:N", scale=_colour_scale(), title="direction"),
         order=alt.Order("direction_order:Q"),
         tooltip=[alt.Tooltip("design_label:N", title="design"),
                  alt.Tooltip("direction_label:N", title="direction"),
                  alt.Tooltip("sum(n):Q", title="records")],
-    ).properties(height=max(170, 26 * len(order)))  # the legend needs 170 px
+    ).properties(height=max(190, 60 + 26 * len(order)))  # the legend needs 190 px in all
 
 
 def timeline(df: pd.DataFrame) -> alt.Chart:

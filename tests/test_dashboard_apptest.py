@@ -205,16 +205,18 @@ def test_exports_hold_the_whole_filtered_list(published):
     records = [r for r in text.split("ER  - ") if r.strip()]
     assert len(records) == len(expected)
     assert {int(p) for p in re.findall(r"AN  - PMID:(\d+)", text)} == expected
-    pmid = min(expected)
-    authors = [f"{last}, {fore}" if fore else last for last, fore in sql(
-        published, "SELECT last_name, fore_name FROM authors WHERE pmid = ? AND last_name IS NOT NULL "
-                   "ORDER BY position", [pmid])]
+    pmid, = sql(published, "SELECT pmid FROM authors WHERE pmid IN (SELECT unnest(?::BIGINT[])) "
+                           "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1", [sorted(expected)])[0]
+    authors = [collective or (f"{last}, {fore}" if fore else last) for collective, last, fore in sql(
+        published, "SELECT nullif(collective_name, ''), last_name, fore_name FROM authors "
+                   "WHERE pmid = ? ORDER BY position", [pmid])]
     record = next(r for r in records if f"PMID:{pmid}\r\n" in r)
-    assert [line[6:] for line in record.split("\r\n") if line.startswith("AU  - ")] == authors
+    assert authors and [line[6:] for line in record.split("\r\n") if line.startswith("AU  - ")] == authors
 
     one = data.StudyFilter(directions=(sql(published, "SELECT min(direction) FROM v_claim_evidence "
                                                       "WHERE claim_id = ?", [claim_id])[0][0],))
-    narrowed = list(csv.DictReader(io.StringIO(export.studies_csv(published.snapshot, claim_id, one).decode())))
+    narrowed = list(csv.DictReader(io.StringIO(
+        export.studies_csv(published.snapshot, claim_id, one).decode())))
     assert 0 < len(narrowed) <= len(rows)
     assert {r["direction"] for r in narrowed} == set(one.directions)
 
@@ -307,10 +309,14 @@ def test_sql_page_runs_read_only_queries_and_refuses_writes(published, use_store
     assert sql(published, "SELECT count(*) FROM articles") == before
 
 
-def test_sql_page_applies_the_row_limit(published, use_store):
+def test_sql_page_applies_the_row_and_time_limits(published, use_store):
     use_store(published)
     at = page("sql", sql="SELECT pmid FROM articles", limit="3")
     assert len(at.dataframe[0].value) == 3
+    assert "stopped at the limit of 3" in at.caption[-1].value
+
+    at = page("sql", sql="SELECT sum(i * i % 7) FROM range(100000000000) t(i)", timeout="1")
+    assert at.error and "time limit" in at.error[0].value
 
 
 # --------------------------------------------------------------------------- pipeline status
@@ -320,6 +326,8 @@ def test_status_shows_freshness_runs_queries_and_quarantine(published, use_store
     at = page("status")
     as_of, = sql(published, "SELECT value FROM store_meta WHERE key = 'data_as_of'")[0]
     assert at.markdown[0].value == f"### Offline snapshot of {as_of}"
+    n_links, = sql(published, "SELECT count(*) FROM v_claim_evidence")[0]
+    assert any(f"{n_links:,} claim–record links, current" in c.value for c in at.caption)
     runs = at.dataframe[0].value
     assert runs["kind"].tolist() == ["refresh", "snapshot"]
     assert runs["status"].tolist() == ["ok", "ok"]

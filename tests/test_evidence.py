@@ -278,6 +278,20 @@ def test_trd_trials_are_indirect_for_the_general_depression_claim(db):
     assert found[("c.trd", general)] == (True, ["depression"])
 
 
+def test_a_registry_synonym_finds_the_condition_in_a_title(db):
+    db.claim("c.depression", DEPRESSION)
+    db.claim("c.trd", TRD)
+    db.con.execute("UPDATE claim_conditions SET synonyms = ['refractory depression'] "
+                   "WHERE claim_id = 'c.trd'")
+    pmid = db.record({"c.depression": "supports", "c.trd": "supports"},
+                     title="Ketamine in refractory depression")
+    evidence.refresh(db.con)
+    found = dict((c, (ind, conds)) for c, ind, conds in db.rows(
+        "SELECT claim_id, is_indirect, conditions_found FROM v_claim_evidence WHERE pmid = ?", [pmid]))
+    assert found["c.trd"][0] is False
+    assert found["c.depression"] == (True, ["treatment-resistant depression"])
+
+
 def test_another_condition_is_indirect_and_a_claim_without_conditions_never_is(db):
     db.claim("c.depression", DEPRESSION)
     db.claim("c.ptsd", PTSD)

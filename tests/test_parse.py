@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -463,10 +464,12 @@ def test_truncated_document_yields_what_was_complete_then_one_quarantine(fractio
     assert last["kind"] == "quarantine" and "input broken at line" in last["reason"]
     assert f"after {complete} records" in last["reason"]
     assert len(last["raw"]) <= RAW_LIMIT
-    opened = xml[:cut].count(b"<PubmedArticle>")
-    if opened > complete and xml[:cut].rindex(b"<PubmedArticle>") < xml[:cut].rfind(b"</PMID>"):
+    head = xml[:cut]
+    if head.count(b"<PubmedArticle>") > complete and head.rindex(b"<PubmedArticle>") < head.rfind(b"</PMID>"):
         # The record cut in half is named: its PMID had been read.
-        assert last["pmid"] is not None and last["raw"].startswith("<PubmedArticle>")
+        partial = head[head.rindex(b"<PubmedArticle>"):]
+        assert last["pmid"] == int(re.search(rb">(\d+)</PMID>", partial).group(1))
+        assert last["raw"].startswith("<PubmedArticle>")
 
 
 def test_truncated_gzip_download():

@@ -84,3 +84,17 @@ def test_linear_model_round_trip(tmp_path):
     assert np.allclose((X @ model.weights)[0] + model.intercept, model.scores(["a", "b", "zzz"]))
     model.save(tmp_path / "again.json.gz")
     assert (tmp_path / "again.json.gz").read_bytes() == path.read_bytes()
+
+
+def test_joint_scorer_matches_each_model():
+    from pipeline.tag.linear import JointScorer
+
+    a = LinearModel(["x", "y"], {"a": 0, "b": 1}, np.array([[1.0, -1.0], [0.5, 0.25]]), np.array([0.1, -0.1]))
+    b = LinearModel(["p", "q", "r"], {"b": 0, "c": 1}, np.array([[1.0, 0.0, -1.0], [0.3, 0.2, 0.1]]),
+                    np.zeros(3))
+    joint = JointScorer({"a": a, "b": b})
+    for tokens in ({"a"}, {"a", "b", "zzz"}, {"c"}, set()):
+        idx = joint.indices(tokens)
+        for name, model in (("a", a), ("b", b)):
+            label, p = joint.predict(name, idx)
+            assert (label, round(p, 9)) == (model.predict(tokens)[0], round(model.predict(tokens)[1], 9))

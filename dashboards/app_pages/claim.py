@@ -120,7 +120,7 @@ st.dataframe(
             "PubMed", display_text=r"pubmed\.ncbi\.nlm\.nih\.gov/(\d+)/"),
         "title": st.column_config.TextColumn("Title", width="large"),
         "year": st.column_config.NumberColumn("Year", format="%d", width="small"),
-        "journal": st.column_config.TextColumn("Journal"),
+        "journal": st.column_config.TextColumn("Journal", width="small"),
         "design": st.column_config.TextColumn("Design"),
         "population": st.column_config.TextColumn("Population", width="small"),
         "n": st.column_config.NumberColumn("N", help="sample size reported in the abstract",

@@ -58,7 +58,7 @@ with main:
             hide_index=True, width="stretch", height=560,
             column_config={
                 "pubmed_url": st.column_config.LinkColumn(
-                    "PubMed", display_text=r"pubmed\.ncbi\.nlm\.nih\.gov/(\d+)/", width="small"),
+                    "PubMed", display_text=r"pubmed\.ncbi\.nlm\.nih\.gov/(\d+)/"),
                 "title": st.column_config.TextColumn("Title", width="large"),
                 "year": st.column_config.NumberColumn("Year", format="%d", width="small"),
                 "journal": "Journal", "design": "Design", "population": "Population",

@@ -36,7 +36,9 @@ common.set_url("sql", sql.strip(), default=EXAMPLE)
 common.set_url("limit", int(limit), default=1000)
 common.set_url("timeout", int(timeout), default=10)
 
-if not st.button("Run", type="primary", key="sql_run") and not st.query_params.get("sql"):
+# A shared link runs its query on opening; after that a query runs when asked to.
+shared = st.session_state.setdefault("sql_shared", st.query_params.get("sql"))
+if not st.button("Run", type="primary", key="sql_run") and sql.strip() != shared:
     st.stop()
 
 started = time.perf_counter()

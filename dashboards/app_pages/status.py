@@ -18,6 +18,15 @@ facts = [f"{state['articles']:,} records", f"{state['claims']:,} claims",
 st.caption(" · ".join(facts))
 
 fetched = common.fetch("status")
+evidence = fetched["evidence"].iloc[0]
+if state["articles"] and evidence["is_current"]:
+    st.caption(f"Evidence links computed {evidence['refreshed_at']}: {int(evidence['n_links']):,} "
+               "claim–record links, current with the tables.")
+elif state["articles"]:
+    st.warning("The stored evidence links are older than the records, tags or rules they are "
+               f"computed from (last computed {evidence['refreshed_at'] or 'never'}): verdicts may "
+               "lag until the next run recomputes them.")
+
 runs = fetched["runs"]
 st.subheader("Last runs")
 if runs.empty:
@@ -31,7 +40,8 @@ else:
         st.info(f"Run {last['run_id']} is still going (or was killed); this page shows the data "
                 "published before it.")
     st.dataframe(runs, hide_index=True, width="stretch", column_config={
-        "run_id": "Run", "records_fetched": "Fetched", "records_loaded": "Loaded",
+        "run_id": "Run", "kind": "Kind", "status": "Status", "started_at": "Started",
+        "ended_at": "Ended", "error": "Error", "records_fetched": "Fetched", "records_loaded": "Loaded",
         "records_deleted": "Deleted", "records_quarantined": "Quarantined",
         "requests_made": "HTTP requests"})
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from . import design as design_mod
 from . import population as population_mod
 from .direction import PreparedClaim, claim_from_text, direction_for, prepare
-from .features import cues, grams, record_tokens
-from .linear import LinearModel
+from .features import record_tokens
+from .linear import JointScorer, LinearModel
 from .sample_size import sample_size
-from .text import TagInput, from_record, is_english, words
+from .text import TagInput, from_record, is_english
 
 __all__ = ["TAGGER_VERSION", "tag_record", "tag_input", "load_models", "MODELS_DIR"]
 
@@ -45,7 +45,9 @@ def load_models() -> dict[str, LinearModel]:
     if missing:
         raise FileNotFoundError(f"tagger models missing from {MODELS_DIR}: {', '.join(missing)} "
                                 "(run `python -m pipeline.tag.train`)")
-    return {n.split(".")[0]: LinearModel.load(MODELS_DIR / n) for n in _MODEL_FILES}
+    models = {n.split(".")[0]: LinearModel.load(MODELS_DIR / n) for n in _MODEL_FILES}
+    models["joint"] = JointScorer({"design": models["design"], "population": models["population"]})
+    return models
 
 
 @lru_cache(maxsize=256)
@@ -76,7 +78,9 @@ def tag_input(inp: TagInput, claims=None, models: dict | None = None) -> dict:
     models = models or load_models()
     text_inp = _usable(inp)
     has_text = bool(text_inp.title or text_inp.abstract)
-    tokens, found = record_tokens(text_inp) if has_text else (set(), set())
+    tokens, found, title_cues = record_tokens(text_inp) if has_text else (set(), set(), set())
+    joint = models["joint"]
+    idx = joint.indices(tokens) if has_text else []
 
     indexed = design_mod.from_indexer(inp)
     if indexed is not None and indexed[0] == "narrative_review" and not inp.mesh and found & {"sysrev", "meta"}:
@@ -86,8 +90,7 @@ def tag_input(inp: TagInput, claims=None, models: dict | None = None) -> dict:
     if indexed is not None:
         design, design_conf, design_source = indexed[0], indexed[1], "indexer"
     elif has_text:
-        title_cues = cues(grams(words(text_inp.title)), text_inp.title)
-        design, design_conf = design_mod.from_text(models["design"], tokens, found, title_cues)
+        design, design_conf = design_mod.from_text(joint.predict("design", idx), found, title_cues)
         design_source = "text"
     else:
         design, design_conf, design_source = "other", 0.0, "text"
@@ -96,12 +99,12 @@ def tag_input(inp: TagInput, claims=None, models: dict | None = None) -> dict:
     if population is not None:
         population_source = "indexer"
     elif has_text:
-        population, _ = population_mod.from_text(models["population"], tokens, bool(text_inp.abstract))
+        population, _ = population_mod.from_text(joint.predict("population", idx), bool(text_inp.abstract))
         population_source = "text"
     else:
         population, population_source = "unknown", "text"
 
-    n, n_text = sample_size(text_inp.abstract or text_inp.title, design == "case_report")
+    n, n_text = sample_size(text_inp.abstract or text_inp.title, design == "case_report", tokens)
     directions = []
     for claim in claims or ():
         prepared = _prepare_any(claim)

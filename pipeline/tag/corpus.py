@@ -64,7 +64,8 @@ def record_examples(shared: Path) -> list[RecordExample]:
     """Every record whose design the indexer (or, for recent unindexed ones, the publisher) named.
 
     A MEDLINE record indexed by a person has a trustworthy "nothing special" too (label `other`);
-    an unindexed record only counts when its publisher supplied a design publication type.
+    an unindexed record only counts when its publisher supplied a design publication type other
+    than plain "Review".
     """
     from pipeline.parse import iter_pubmed
 
@@ -79,11 +80,14 @@ def record_examples(shared: Path) -> list[RecordExample]:
             if not inp.title and not inp.abstract:
                 continue
             indexed = rec.get("citation_status") == "MEDLINE" and bool(inp.mesh) and trusted(inp.indexing_method)
+            publisher_design = design_from_pubtypes(inp.publication_types)
             if indexed:
                 origin = "indexed"
-            elif design_from_pubtypes(inp.publication_types):
+            elif publisher_design and publisher_design != "narrative_review":
                 origin = "publisher"
             else:
+                # Publishers label systematic reviews and meta-analyses plain "Review" as often as
+                # not, so an unindexed "Review" says nothing reliable about the design.
                 continue
             out.append(RecordExample(
                 pmid=rec["pmid"], split=split_of(rec["pmid"]), origin=origin, era=era,

@@ -9,7 +9,6 @@ case series).
 from __future__ import annotations
 
 from .indexing import design_from_indexing, trusted
-from .linear import LinearModel
 from .text import TagInput
 
 DESIGNS = ("meta_analysis", "systematic_review", "rct", "non_randomized_trial", "single_arm_trial", "cohort",
@@ -29,13 +28,13 @@ def from_indexer(inp: TagInput) -> tuple[str, float] | None:
     return (design, confidence) if design else None
 
 
-def from_text(model: LinearModel, tokens: set[str], found: set[str], title_cues: set[str]) -> tuple[str, float]:
-    design, confidence, proba = model.predict(tokens)
-    return apply_rules(design, confidence, proba, found, title_cues)
+def from_text(prediction: tuple[str, float], found: set[str], title_cues: set[str]) -> tuple[str, float]:
+    """The design model's (label, probability), refined by cue rules."""
+    design, confidence = prediction[:2]
+    return apply_rules(design, confidence, found, title_cues)
 
 
-def apply_rules(design: str, confidence: float, proba: dict, found: set[str],
-                title_cues: set[str]) -> tuple[str, float]:
+def apply_rules(design: str, confidence: float, found: set[str], title_cues: set[str]) -> tuple[str, float]:
     """Refine the model's guess with cues; every branch is a phrasing the model under-learns."""
     if "protocol" in title_cues or ("protocol" in found and "future" in found and "rand" in found):
         return "protocol", _OVERRIDE_CONFIDENCE

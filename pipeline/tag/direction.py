@@ -126,9 +126,6 @@ def prepare(claim) -> PreparedClaim:
     """Accept a registry `Claim`, a `TextClaim`, or anything with the same attributes."""
     terms = list(getattr(claim, "outcome_terms", ()) or ())
     outcome = getattr(claim, "outcome", "") or ""
-    expanded = list(dict.fromkeys(terms + outcomes.expand_terms(outcome)))
-    for term in terms:
-        expanded.extend(t for t in outcomes.expand_terms(term) if t not in expanded)
     intervention_terms = tuple(getattr(claim, "intervention_terms", ()) or KETAMINE_TERMS)
     comparator_terms = tuple(getattr(claim, "comparator_terms", ()) or ())
     polarity_text = outcome or " ".join(terms) or getattr(claim, "statement", "")
@@ -139,7 +136,7 @@ def prepare(claim) -> PreparedClaim:
         id=str(getattr(claim, "id", "claim")),
         supporting_direction=direction,
         polarity=outcomes.polarity(polarity_text),
-        matcher=outcomes.term_matcher(expanded),
+        matcher=outcomes.matcher_for(outcome, terms),
         intervention=re.compile(r"\b(?:" + "|".join(re.escape(t) for t in intervention_terms) + r")", re.I),
         masker=ArmMasker(intervention_terms, comparator_terms),
     )

@@ -34,7 +34,7 @@ attenuated attenuation diminished suppressed inhibited alleviated relieved short
 lowest cut""".split())
 _SAME = frozenset("similar comparable equivalent unchanged identical equal noninferior non-inferior".split())
 _BETTER = frozenset("improved improvement improvements improves improve improving better superior ameliorated "
-                    "beneficial benefit".split())
+                    "beneficial benefit effective efficacious pro-cognitive antidepressant analgesic".split())
 _WORSE = frozenset("worsened worsening worse deterioration deteriorated inferior aggravated exacerbated".split())
 # Contractions arrive split by `words()` ("didn't" → "didn", "t").
 _NEGATORS = frozenset("""no not without neither nor never none failed fail unable cannot didn doesn don isn wasn

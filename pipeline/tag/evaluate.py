@@ -227,7 +227,8 @@ hand: rerun after retraining.
   publication types and MeSH check tags through `pipeline/tag/indexing.py` (the same mapping the
   tagger uses on indexed records). A record counts when NLM indexers curated it (MEDLINE status,
   MeSH present, `IndexingMethod` not "Automated"), or, for recent unindexed records, when the
-  publisher supplied a design publication type (Review, Case Reports, Systematic Review, ...).
+  publisher supplied a design publication type (Case Reports, Systematic Review, Letter, ...) other
+  than plain "Review", which publishers also put on systematic reviews and meta-analyses.
   Records are split 70/10/20 into train/dev/test by a hash of the PMID. {counts['records']:,} records:
   {counts['train']:,} train, {counts['dev']:,} dev, {counts['test']:,} test.
 - **Direction**: Evidence Inference v2 expert labels (evidence span, intervention, comparator,

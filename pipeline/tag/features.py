@@ -67,42 +67,44 @@ _CUE_PHRASES: dict[str, str] = {
     "future": "will be|we will|is expected to",
 }
 _CUES = {name: frozenset(phrases.split("|")) for name, phrases in _CUE_PHRASES.items()}
+# Only triples starting with one of these words can be a cue: the rest need not be built.
+_TRIPLE_STARTS = frozenset(p.split()[0] for phrases in _CUES.values() for p in phrases if p.count(" ") == 2)
 # Cues inside a hyphenated token ("a 45-year-old woman"), looked for in the raw text instead.
 _INFIXES = {"casereport": ("-year-old", "-month-old", "-week-old", "-day-old")}
 
 
-def grams(seq: list[str]) -> set[str]:
-    """Words, and word pairs and triples joined by a space: what cue phrases are looked up in."""
-    out = set(seq)
-    out.update(f"{a} {b}" for a, b in zip(seq, seq[1:]))
-    out.update(f"{a} {b} {c}" for a, b, c in zip(seq, seq[1:], seq[2:]))
-    return out
+def grams(seq: list[str]) -> tuple[set[str], set[str]]:
+    """(words and word pairs, the word triples cue phrases can be), joined by a space."""
+    pairs = set(seq)
+    pairs.update([f"{a} {b}" for a, b in zip(seq, seq[1:])])
+    first = _TRIPLE_STARTS
+    return pairs, {f"{a} {b} {c}" for a, b, c in zip(seq, seq[1:], seq[2:]) if a in first}
 
 
-def cues(found_in: set[str], text: str = "") -> set[str]:
-    """Cue names whose phrases occur in a `grams()` set (or, for infixes, in `text`)."""
-    found = {name for name, phrases in _CUES.items() if not phrases.isdisjoint(found_in)}
+def cues(found_in: tuple[set[str], set[str]], text: str = "") -> set[str]:
+    """Cue names whose phrases occur in a `grams()` result (or, for infixes, in `text`)."""
+    pairs, triples = found_in
+    found = {name for name, phrases in _CUES.items()
+             if not (phrases.isdisjoint(pairs) and phrases.isdisjoint(triples))}
     if text:
         found.update(name for name, infixes in _INFIXES.items() if any(i in text for i in infixes))
     return found
 
 
-def record_tokens(inp: TagInput) -> tuple[set[str], set[str]]:
-    """(tokens for the design/population models, cue names): title words apart, n-grams, cues."""
+def record_tokens(inp: TagInput) -> tuple[set[str], set[str], set[str]]:
+    """(tokens for the design/population models, cue names, cue names in the title alone)."""
     title = words(inp.title)
     body = words(inp.abstract)
-    seq = title + body
-    every = grams(seq)
-    found = cues(every, inp.text)
-    out = {g for g in every if g.count(" ") < 2}
-    out.update("t:" + w for w in title)
-    for label, _ in inp.sections:
-        if label:
-            out.add("sec:" + label.lower())
-    out.update("cue:" + c for c in found)
-    out.update("tcue:" + c for c in cues(grams(title), inp.title))
+    pairs, triples = grams(title + body)
+    found = cues((pairs, triples), inp.text)
+    title_cues = cues(grams(title), inp.title)
+    out = pairs
+    out.update(["t:" + w for w in title])
+    out.update(["sec:" + label.lower() for label, _ in inp.sections if label])
+    out.update(["cue:" + c for c in found])
+    out.update(["tcue:" + c for c in title_cues])
     if not body:
         out.add("no_abstract")
     elif len(body) < 80:
         out.add("short_abstract")
-    return out, found
+    return out, found, title_cues

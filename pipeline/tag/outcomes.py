@@ -89,6 +89,21 @@ def expand_terms(outcome: str) -> list[str]:
 
 _TERM_STOP = frozenset("the a an of in on to and or with for by its their any all levels level rate rates "
                        "risk incidence severity".split())
+# Words that name how an outcome is measured rather than what it is: on their own they would
+# make every results sentence "about" the outcome.
+_GENERIC = frozenset("""score scores scale scales level levels rate rates total mean median change changes time
+times number numbers patients patient group groups validated measured measure measures incidence
+duration proportion percentage percent day days week weeks month months hour hours minutes year years
+after before during from baseline first second third end point points value values index assessed using
+between within overall primary secondary outcome outcomes effect effects risk severity frequency
+difference differences concentration concentrations participants subjects reported self rated clinical
+postoperative study treatment therapy intervention control""".split())
+
+
+def key_words(outcome: str) -> list[str]:
+    """The content words of an outcome phrase: "time to first analgesic request" → analgesic, request."""
+    return [w for w in dict.fromkeys(words(outcome or "")) if len(w) >= 4 and w[0].isalpha() and w not in _GENERIC
+            and w not in _TERM_STOP]
 
 
 def term_matcher(terms) -> re.Pattern | None:
@@ -104,3 +119,13 @@ def term_matcher(terms) -> re.Pattern | None:
     if not alts:
         return None
     return re.compile("|".join(sorted(set(alts), key=len, reverse=True)), re.I)
+
+
+def matcher_for(outcome: str, terms=()) -> re.Pattern | None:
+    """Finds the outcome in a sentence: its terms, their synonyms, and the outcome's content words
+    (long outcome descriptions are rarely repeated word for word)."""
+    expanded = list(dict.fromkeys(list(terms) + expand_terms(outcome)))
+    for term in terms:
+        expanded.extend(t for t in expand_terms(term) if t not in expanded)
+    expanded.extend(w for w in key_words(outcome) if w not in expanded)
+    return term_matcher(expanded)

@@ -7,12 +7,11 @@ those check tags; a weak guess from a title alone is reported as `unknown` rathe
 from __future__ import annotations
 
 from .indexing import population_from_mesh, trusted
-from .linear import LinearModel
 from .text import TagInput
 
 POPULATIONS = ("human", "animal", "in_vitro", "mixed", "unknown")
-_MIN_CONFIDENCE_TITLE_ONLY = 0.6
-_MIN_CONFIDENCE = 0.4
+_MIN_CONFIDENCE_TITLE_ONLY = 0.4
+_MIN_CONFIDENCE = 0.34
 
 
 def from_indexer(inp: TagInput) -> str | None:
@@ -21,7 +20,8 @@ def from_indexer(inp: TagInput) -> str | None:
     return population_from_mesh(inp.mesh)
 
 
-def from_text(model: LinearModel, tokens: set[str], has_abstract: bool) -> tuple[str, float]:
-    label, confidence, _ = model.predict(tokens)
+def from_text(prediction: tuple[str, float], has_abstract: bool) -> tuple[str, float]:
+    """The population model's (label, probability), or `unknown` when it is unsure."""
+    label, confidence = prediction[:2]
     floor = _MIN_CONFIDENCE if has_abstract else _MIN_CONFIDENCE_TITLE_ONLY
     return (label, confidence) if confidence >= floor else ("unknown", confidence)

@@ -124,12 +124,12 @@ def is_english(text: str) -> bool:
 
     Titles are dense with content words, so only long texts are held to an English share.
     """
-    alpha = [t for t in words(text[:3000]) if t[0].isalpha()]
-    english = sum(1 for t in alpha if t in _ENGLISH)
-    foreign = sum(1 for t in alpha if t in _FOREIGN)
+    tokens = words(text[:1500])
+    english = sum(map(_ENGLISH.__contains__, tokens))
+    foreign = sum(map(_FOREIGN.__contains__, tokens))
     if foreign >= 2 and foreign > english:
         return False
-    return len(alpha) < 40 or english / len(alpha) >= 0.04
+    return len(tokens) < 40 or english / len(tokens) >= 0.04
 
 
 def sentences(text: str) -> list[str]:
