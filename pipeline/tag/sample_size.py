@@ -74,7 +74,7 @@ def _numbers(low: str, spelled: set[str]):
         yield start, end, int(run.replace(",", ""))
     for word in spelled:
         value = _value(word)
-        at = low.find(word)
+        at = low.find(word) if value is not None else -1
         while at >= 0:
             end = at + len(word)
             if (at == 0 or not low[at - 1].isalnum()) and not low[end:end + 1].isalnum() and \
