@@ -1,4 +1,4 @@
-"""What the dashboard reads, one function per page (or per part of a page).
+"""What the dashboard reads: one function per question a page asks.
 
 Each public function opens the published reader snapshot read-only, runs its few
 parameterised queries on that one connection and closes it: no connection outlives a page run,

@@ -13,6 +13,8 @@ One run, under a file lock so two runs never overlap:
 """
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from datetime import date, timedelta
 
@@ -47,12 +49,14 @@ def _refresh(con, result, config, queries, today, client, progress, cap) -> None
     archive = RawArchive(config.raw_dir)
     run_id = result.run_id
     context: dict = {}
+    # EFetch runs in a thread of its own (see _fetch_all), so the manifest gets its own cursor
+    manifest_con = con.cursor()
 
     def on_response(endpoint, params, body, status, elapsed):
         entry = archive.put(body, endpoint=endpoint, params=params, run_id=run_id,
                             query_id=context.get("query_id"), window=context.get("window"))
         context["last_sha"] = entry.sha256
-        store_manifest_row(con, entry)
+        store_manifest_row(manifest_con, entry)
 
     if client is None:
         client = EutilsClient(config, on_response=on_response, batch_size=FETCH_BATCH)
@@ -90,26 +94,8 @@ def _refresh(con, result, config, queries, today, client, progress, cap) -> None
             _say(progress, f"  {query_id}: " + ", ".join(
                 f"{w} {c['matched']} matched / {c['to_fetch']} to fetch" for w, c in counts.items()))
 
-        failed: set[int] = set()
-        pending = sorted(wanted)
-        size = client.batch_size
-        _say(progress, f"fetching {len(pending)} records (each once, in batches of {size})")
         context.update(query_id=None, window=("efetch", None, None))
-        t0 = time.monotonic()
-        for i in range(0, len(pending), size):
-            batch = pending[i:i + size]
-            try:
-                for body, got in client.fetch_ids(batch):
-                    counts = store.load_events(con, parse.iter_pubmed(body), context.get("last_sha"))
-                    result.fetched += len(got)
-                    result.add(counts)
-            except EutilsError as exc:
-                failed.update(batch)
-                result.error = str(exc)
-                _say(progress, f"  batch {i // size + 1} failed: {exc}")
-            done = min(i + size, len(pending))
-            rate = done / max(time.monotonic() - t0, 1e-9)
-            _say(progress, f"  {done}/{len(pending)} records ({rate:,.0f}/s)")
+        failed = _fetch_all(con, client, sorted(wanted), context, result, progress)
 
         for query_id, _term in queries:
             if needs[query_id] & failed:
@@ -121,6 +107,57 @@ def _refresh(con, result, config, queries, today, client, progress, cap) -> None
         result.status = "failed" if failed else "ok"
     finally:
         result.requests = client.requests_made - requests_before
+
+
+def _fetch_all(con, client, pending: list[int], context: dict, result, progress) -> set[int]:
+    """EFetch ``pending`` in batches and load each body; returns the PMIDs of failed batches.
+
+    Requests (and archiving, whose gzip releases the GIL) run in a producer thread while this
+    one parses and stores the previous body, so network waits and CPU work overlap."""
+    size = client.batch_size
+    _say(progress, f"fetching {len(pending)} records (each once, in batches of {size})")
+    bodies: queue.Queue = queue.Queue(maxsize=2)
+
+    def produce():
+        for i in range(0, len(pending), size):
+            batch = pending[i:i + size]
+            try:
+                for body, got in client.fetch_ids(batch):
+                    bodies.put(("body", body, got, context.get("last_sha")))
+            except EutilsError as exc:
+                bodies.put(("failed", batch, exc, None))
+            except BaseException as exc:  # handed over so the run fails loudly, not silently
+                bodies.put(("crashed", batch, exc, None))
+                break
+        bodies.put(None)
+
+    producer = threading.Thread(target=produce, name="efetch", daemon=True)
+    producer.start()
+    failed: set[int] = set()
+    done, t0 = 0, time.monotonic()
+    try:
+        while (item := bodies.get()) is not None:
+            kind, payload, detail, sha = item
+            if kind == "crashed":
+                raise detail
+            if kind == "failed":
+                failed.update(payload)
+                result.error = str(detail)
+                done += len(payload)
+                _say(progress, f"  a batch of {len(payload)} failed: {detail}")
+                continue
+            result.add(store.load_events(con, parse.iter_pubmed(payload), sha))
+            result.fetched += len(detail)
+            done += len(detail)
+            _say(progress, f"  {min(done, len(pending))}/{len(pending)} records "
+                           f"({done / max(time.monotonic() - t0, 1e-9):,.0f}/s)")
+    finally:
+        while producer.is_alive():  # unblock a producer stuck on a full queue
+            try:
+                bodies.get(timeout=0.1)
+            except queue.Empty:
+                pass
+    return failed
 
 
 def _to_fetch(con, ids: list[int], wtype: str, today: date) -> set[int]:

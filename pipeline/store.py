@@ -143,25 +143,29 @@ def upsert_articles(con: duckdb.DuckDBPyConnection, records: list[dict], raw_sha
     con.execute("BEGIN")
     try:
         con.register("incoming_articles", tables["articles"])
-        stale = {r[0] for r in con.execute(
-            "SELECT a.pmid FROM articles a JOIN incoming_articles i USING (pmid) "
-            "WHERE (a.date_revised, a.pmid_version) > "
-            "(TRY_CAST(i.date_revised AS DATE), i.pmid_version)").fetchall()}
+        existing = con.execute(
+            "SELECT a.pmid, (a.date_revised, a.pmid_version) > "
+            "(TRY_CAST(i.date_revised AS DATE), i.pmid_version) AS stale "
+            "FROM articles a JOIN incoming_articles i USING (pmid)").fetchall()
+        stale = {pmid for pmid, is_stale in existing if is_stale}
         if stale:
             keep = [r for r in records if r["pmid"] not in stale]
             con.execute("ROLLBACK")
             con.unregister("incoming_articles")
             return upsert_articles(con, keep, raw_sha256)
-        con.execute("CREATE OR REPLACE TEMP TABLE batch_pmids AS SELECT pmid FROM incoming_articles")
-        for table in ("articles", "article_sources") + CHILD_TABLES:
-            con.execute(f"DELETE FROM {table} WHERE pmid IN (SELECT pmid FROM batch_pmids)")
+        if existing:  # new records (the common case of a pull) have nothing to replace
+            replaced = [pmid for pmid, _ in existing]
+            for table in ("articles", "article_sources") + CHILD_TABLES:
+                con.execute(f"DELETE FROM {table} WHERE pmid IN (SELECT unnest(?::BIGINT[]))",
+                            [replaced])
+        if raw_sha256:
+            con.execute("INSERT INTO article_sources SELECT pmid, ? FROM incoming_articles",
+                        [raw_sha256])
         for name, tbl in tables.items():
             view = f"incoming_{name}"
             con.register(view, tbl)
             con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {view}")
             con.unregister(view)
-        if raw_sha256:
-            con.execute("INSERT INTO article_sources SELECT pmid, ? FROM batch_pmids", [raw_sha256])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -85,19 +85,19 @@ def test_arm_order_is_visible_to_the_model():
     assert "sk:down_intv_than" in a and "sk:down_cmpr_than" in b
 
 
-@pytest.mark.parametrize("sentence,expected", [
+@pytest.mark.parametrize("sentence,intervention,expected", [
     ("There were no differences in respiratory rates, oxygen saturations, arterial pH and arterial partial "
-     "carbon dioxide tension (PaCO2) between the groups", "no_difference"),
+     "carbon dioxide tension (PaCO2) between the groups", "dexmedetomidine", "no_difference"),
     ("No difference in weight loss was seen between the two RT fractionation schedules (p = 0.839).",
-     "no_difference"),
+     "conventional", "no_difference"),
     ("There were statistically significant increases in sputum volume during the periods of CLR (Table 3).",
-     "increased"),
+     "clr", "increased"),
     ("Incidence of pneumonia was reduced by 24% and severe acute lower respiratory infection by 35% "
-     "with the intervention (p = 0.01).", "decreased"),
+     "with the intervention (p = 0.01).", "probiotic", "decreased"),
 ])
-def test_effect_model_on_evidence_inference_sentences(sentence, expected):
+def test_effect_model_on_evidence_inference_sentences(sentence, intervention, expected):
     model = load_models()["effect"]
-    label, p, _ = model.predict(effect_tokens(sentence, KETAMINE))
+    label, p, _ = model.predict(effect_tokens(sentence, ArmMasker([intervention], [])))
     assert label == expected and p > 0.4
 
 
@@ -114,7 +114,7 @@ def test_no_reports_of_cystitis_is_no_effect_for_a_harm_claim():
 def test_improved_cognition_supports_a_cognition_claim():
     found = _direction(34034067, "ketamine improves cognitive function")
     assert found["direction"] == "supports"
-    assert "improv" in found["evidence_sentence"].lower()
+    assert "pro-cognitive effects" in found["evidence_sentence"]
     assert 0 < found["confidence"] <= 1
 
 

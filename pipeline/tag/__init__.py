@@ -18,7 +18,7 @@ from .direction import PreparedClaim, claim_from_text, direction_for, prepare
 from .features import record_tokens
 from .linear import JointScorer, LinearModel
 from .sample_size import sample_size
-from .text import TagInput, from_record, is_english
+from .text import TagInput, from_record, is_english, words
 
 __all__ = ["TAGGER_VERSION", "tag_record", "tag_input", "load_models", "MODELS_DIR"]
 
@@ -64,21 +64,25 @@ def _prepare_any(claim) -> PreparedClaim:
         return prepare(claim)
 
 
-def _usable(inp: TagInput) -> TagInput:
-    """Drop text the English-trained models cannot read; a translated title often survives."""
-    abstract_ok = bool(inp.abstract.strip()) and is_english(inp.abstract)
-    title_ok = bool(inp.title.strip()) and is_english(inp.title)
+def _usable(inp: TagInput) -> tuple[TagInput, list[str], list[str]]:
+    """Drop text the English-trained models cannot read (a translated title often survives);
+    returns the input kept and the `words()` of its title and abstract."""
+    title, body = words(inp.title), words(inp.abstract)
+    abstract_ok = bool(body) and is_english(inp.abstract, body)
+    title_ok = bool(title) and is_english(inp.title, title)
     if abstract_ok and title_ok:
-        return inp
-    return replace(inp, title=inp.title if title_ok else "", abstract=inp.abstract if abstract_ok else "",
+        return inp, title, body
+    kept = replace(inp, title=inp.title if title_ok else "", abstract=inp.abstract if abstract_ok else "",
                    sections=inp.sections if abstract_ok else [])
+    return kept, title if title_ok else [], body if abstract_ok else []
 
 
 def tag_input(inp: TagInput, claims=None, models: dict | None = None) -> dict:
     models = models or load_models()
-    text_inp = _usable(inp)
-    has_text = bool(text_inp.title or text_inp.abstract)
-    tokens, found, title_cues = record_tokens(text_inp) if has_text else (set(), set(), set())
+    text_inp, title_words, body_words = _usable(inp)
+    has_text = bool(title_words or body_words)
+    tokens, found, title_cues = (record_tokens(text_inp, title_words, body_words) if has_text
+                                 else (set(), set(), set()))
     joint = models["joint"]
     idx = joint.indices(tokens) if has_text else []
 

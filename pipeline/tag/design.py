@@ -15,7 +15,7 @@ DESIGNS = ("meta_analysis", "systematic_review", "rct", "non_randomized_trial", 
            "case_control", "cross_sectional", "case_series", "case_report", "narrative_review", "guideline",
            "protocol", "opinion", "lab_experiment", "other")
 
-# Rule overrides carry their own confidence: how often they were right on the dev split.
+# Confidence reported for a decision a rule made outright rather than the model.
 _OVERRIDE_CONFIDENCE = 0.9
 _OBSERVATIONAL = ("other", "cohort", "case_control", "cross_sectional", "case_series", "non_randomized_trial")
 

@@ -190,11 +190,27 @@ def direction_for(inp: TagInput, claim: PreparedClaim, model: LinearModel) -> di
             "confidence": round(p * share, 3)}
 
 
+# "Our results support the rapid-onset, pro-cognitive effects of ketamine": conclusions that
+# vouch for a benefit without comparing numbers, which the span-trained model reads poorly.
+_VOUCHES = re.compile(r"\b(?:support|supports|confirm|confirms|demonstrate|demonstrates|demonstrated|show|shows|"
+                      r"showed|indicate|indicates|suggest|suggests)\b[^.;]{0,80}\b(?:benefit|benefits|beneficial|"
+                      r"efficacy|effectiveness|effective|efficacious|pro-\w+|antidepressant effects?)\b", re.I)
+_DOUBT = re.compile(r"\b(?:no|not|lack|lacks|failed|fail|neither|nor|unclear|insufficient|limited|without)\b", re.I)
+_VOUCH_PROBABILITY = 0.7
+
+
+def _effect(sentence: str, claim: PreparedClaim, model: LinearModel) -> tuple[str, float]:
+    if claim.polarity and _VOUCHES.search(sentence) and not _DOUBT.search(sentence):
+        return (INCREASED if claim.polarity > 0 else DECREASED), _VOUCH_PROBABILITY
+    effect, p, _ = model.predict(effect_tokens(sentence, claim.masker, claim.polarity, claim.matcher))
+    return effect, p
+
+
 def _score(pool: list[str], claim: PreparedClaim, model: LinearModel, weight: float) -> list:
     """(weighted probability, direction, sentence) for each sentence the model is sure enough of."""
     out = []
     for sentence in pool[:_MAX_SCORED]:
-        effect, p, _ = model.predict(effect_tokens(sentence, claim.masker, claim.polarity, claim.matcher))
+        effect, p = _effect(sentence, claim, model)
         if p >= _MIN_PROBABILITY:
             out.append((p * weight, map_effect(effect, claim.supporting_direction), sentence))
     return out

@@ -67,6 +67,11 @@ _CUE_PHRASES: dict[str, str] = {
     "future": "will be|we will|is expected to",
 }
 _CUES = {name: frozenset(phrases.split("|")) for name, phrases in _CUE_PHRASES.items()}
+_CUE_OF: dict[str, list[str]] = {}
+for _name, _phrases in _CUES.items():
+    for _phrase in _phrases:
+        _CUE_OF.setdefault(_phrase, []).append(_name)
+_ALL_PHRASES = frozenset(_CUE_OF)
 # Only triples starting with one of these words can be a cue: the rest need not be built.
 _TRIPLE_STARTS = frozenset(p.split()[0] for phrases in _CUES.values() for p in phrases if p.count(" ") == 2)
 # Cues inside a hyphenated token ("a 45-year-old woman"), looked for in the raw text instead.
@@ -84,17 +89,22 @@ def grams(seq: list[str]) -> tuple[set[str], set[str]]:
 def cues(found_in: tuple[set[str], set[str]], text: str = "") -> set[str]:
     """Cue names whose phrases occur in a `grams()` result (or, for infixes, in `text`)."""
     pairs, triples = found_in
-    found = {name for name, phrases in _CUES.items()
-             if not (phrases.isdisjoint(pairs) and phrases.isdisjoint(triples))}
+    found = set()
+    for phrase in _ALL_PHRASES.intersection(pairs) | _ALL_PHRASES.intersection(triples):
+        found.update(_CUE_OF[phrase])
     if text:
         found.update(name for name, infixes in _INFIXES.items() if any(i in text for i in infixes))
     return found
 
 
-def record_tokens(inp: TagInput) -> tuple[set[str], set[str], set[str]]:
-    """(tokens for the design/population models, cue names, cue names in the title alone)."""
-    title = words(inp.title)
-    body = words(inp.abstract)
+def record_tokens(inp: TagInput, title: list[str] | None = None,
+                  body: list[str] | None = None) -> tuple[set[str], set[str], set[str]]:
+    """(tokens for the design/population models, cue names, cue names in the title alone).
+
+    `title` and `body` are the `words()` of title and abstract when the caller has them already.
+    """
+    title = words(inp.title) if title is None else title
+    body = words(inp.abstract) if body is None else body
     pairs, triples = grams(title + body)
     found = cues((pairs, triples), inp.text)
     title_cues = cues(grams(title), inp.title)

@@ -119,12 +119,13 @@ def words(text: str) -> list[str]:
     return text.lower().translate(_SPACE_OUT).split()
 
 
-def is_english(text: str) -> bool:
+def is_english(text: str, tokens: list[str] | None = None) -> bool:
     """False when another language's function words outnumber English ones, or prose has none.
 
     Titles are dense with content words, so only long texts are held to an English share.
+    `tokens`, the text's `words()` when the caller has them, saves splitting it again.
     """
-    tokens = words(text[:1500])
+    tokens = words(text[:1500]) if tokens is None else tokens[:250]
     english = sum(map(_ENGLISH.__contains__, tokens))
     foreign = sum(map(_FOREIGN.__contains__, tokens))
     if foreign >= 2 and foreign > english:
