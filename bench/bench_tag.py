@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import time
-from pathlib import Path
 
 from bench.common import REPO, shared_dir, verdict
 
@@ -40,7 +39,7 @@ def claims() -> list:
     try:
         from pipeline.claims import load_registry
 
-        return list(load_registry().claims)
+        return load_registry()
     except Exception as exc:  # the registry is optional for this benchmark
         print(f"  (no claims registry: {exc}; direction timed with one claim sentence)")
         return ["ketamine reduces depressive symptoms"]

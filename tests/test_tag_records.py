@@ -119,8 +119,10 @@ def test_population_from_text_alone(pmid, population):
     assert tag_record(text_only(RECORDS[pmid]))["population"] == population
 
 
-def test_sample_size_of_a_cohort():
+def test_retrospective_study_calling_for_trials_is_not_a_trial():
+    # 34034067 is retrospective and ends "Larger, randomized, controlled trials ... are warranted".
     out = tag_record(RECORDS[34034067])
+    assert (out["design"], out["design_source"]) == ("cohort", "text")
     assert out["sample_size"] == 68 and "68 adult outpatients" in out["sample_size_text"]
 
 

@@ -46,6 +46,9 @@ def apply_rules(design: str, confidence: float, found: set[str], title_cues: set
         return "guideline", max(confidence, 0.6)
     if "rct" in found and design not in ("meta_analysis", "systematic_review", "protocol", "guideline"):
         return "rct", max(confidence, _OVERRIDE_CONFIDENCE if "rct" in title_cues else 0.8)
+    if design == "rct" and "retro" in found:
+        # The model's guess from trial vocabulary; a retrospective study is not a trial.
+        return "cohort", 0.6
     if design in ("rct", "non_randomized_trial") and "singlearm" in found:
         return "single_arm_trial", max(confidence, 0.7)
     if "casereport" in title_cues and design in _OBSERVATIONAL + ("narrative_review",):

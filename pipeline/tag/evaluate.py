@@ -21,7 +21,6 @@ from . import TAGGER_VERSION, load_models, tag_input
 from .corpus import TEST, TRAIN, evidence_examples, record_examples, shared_dir
 from .direction import DIRECTIONS, direction_for, map_effect, prepare
 from .effect import EFFECTS
-from .outcomes import expand_terms
 from .text import TagInput
 from .train import effect_features
 
@@ -167,7 +166,7 @@ def evaluate_direction(evidence, models) -> tuple[list[str], dict]:
     for ex in test:
         supporting = _claim_direction(ex)
         prepared = prepare(SimpleNamespace(
-            id=str(ex.prompt_id), statement="", outcome=ex.outcome, outcome_terms=tuple(expand_terms(ex.outcome)),
+            id=str(ex.prompt_id), statement="", outcome=ex.outcome, outcome_terms=(),
             supporting_direction=supporting, intervention_terms=tuple(ex.intervention_terms),
             comparator_terms=tuple(ex.comparator_terms)))
         inp = TagInput(title="", abstract=ex.evidence, sections=[("RESULTS", ex.evidence)])

@@ -97,6 +97,14 @@ def cues(found_in: tuple[set[str], set[str]], text: str = "") -> set[str]:
     return found
 
 
+def _without_conclusion(inp: TagInput) -> str:
+    """The abstract minus its conclusion: the labelled section, else the last sentence."""
+    if any("CONCLU" in label for label, _ in inp.sections):
+        return " ".join(text for label, text in inp.sections if "CONCLU" not in label)
+    text = inp.abstract.rstrip()
+    return text[:max(0, text.rfind(". "))]
+
+
 def record_tokens(inp: TagInput, title: list[str] | None = None,
                   body: list[str] | None = None) -> tuple[set[str], set[str], set[str]]:
     """(tokens for the design/population models, cue names, cue names in the title alone).
@@ -107,6 +115,8 @@ def record_tokens(inp: TagInput, title: list[str] | None = None,
     body = words(inp.abstract) if body is None else body
     pairs, triples = grams(title + body)
     found = cues((pairs, triples), inp.text)
+    if "rct" in found and "rct" not in cues(grams(title + words(_without_conclusion(inp)))):
+        found.discard("rct")  # only "further randomized controlled trials are needed"
     title_cues = cues(grams(title), inp.title)
     out = pairs
     out.update(["t:" + w for w in title])

@@ -57,7 +57,8 @@ def polarity(outcome: str) -> int:
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "depress": ("depression", "depressive", "madrs", "hamd", "ham-d", "hdrs", "bdi", "qids", "mood"),
     "suicid": ("suicidal ideation", "suicidality", "suicidal", "ssi", "suicide"),
-    "pain": ("pain", "analgesia", "analgesic", "nrs", "vas", "opioid consumption", "morphine consumption"),
+    # Not "analgesic": "time to first analgesic request" rises when pain falls.
+    "pain": ("pain", "nrs", "vas", "opioid consumption", "morphine consumption"),
     "anxi": ("anxiety", "anxious", "hama", "ham-a", "stai"),
     "ptsd": ("ptsd", "posttraumatic", "post-traumatic", "caps", "pcl"),
     "nausea": ("nausea", "vomiting", "ponv", "emesis"),
@@ -122,10 +123,12 @@ def term_matcher(terms) -> re.Pattern | None:
 
 
 def matcher_for(outcome: str, terms=()) -> re.Pattern | None:
-    """Finds the outcome in a sentence: its terms, their synonyms, and the outcome's content words
-    (long outcome descriptions are rarely repeated word for word)."""
+    """Finds the outcome in a sentence: its terms and their synonyms; with no terms, also the
+    outcome's content words (a long outcome description is rarely repeated word for word, and
+    curated terms are more precise than single words taken from a description)."""
     expanded = list(dict.fromkeys(list(terms) + expand_terms(outcome)))
     for term in terms:
         expanded.extend(t for t in expand_terms(term) if t not in expanded)
-    expanded.extend(w for w in key_words(outcome) if w not in expanded)
+    if not terms:
+        expanded.extend(w for w in key_words(outcome) if w not in expanded)
     return term_matcher(expanded)
