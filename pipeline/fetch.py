@@ -13,9 +13,12 @@ One run, under a file lock so two runs never overlap:
 """
 from __future__ import annotations
 
+import multiprocessing as mp
 import queue
 import threading
 import time
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
 
 from . import parse, store
@@ -26,6 +29,8 @@ from .runs import RunResult, recorded_run, store_manifest_row
 
 EARLIEST = date(1800, 1, 1)  # PubMed's mindate must be set when maxdate is; nothing is older
 FETCH_BATCH = 1000  # ids per EFetch POST: 1 request per 1,000 new records
+PARALLEL_FROM = 3000  # records in a pull from which parsing moves to worker processes
+PARSE_WORKERS = 2
 
 
 def _say(progress, msg: str) -> None:
@@ -133,8 +138,22 @@ def _fetch_all(con, client, pending: list[int], context: dict, result, progress)
 
     producer = threading.Thread(target=produce, name="efetch", daemon=True)
     producer.start()
+    # A big pull parses in worker processes (parsing is CPU-bound Python; the GIL would keep
+    # it on one core); a daily pull of a few records is not worth their start-up.
+    pool = (ProcessPoolExecutor(max_workers=PARSE_WORKERS, mp_context=mp.get_context("spawn"))
+            if len(pending) >= PARALLEL_FROM else None)
+    in_flight: deque = deque()
     failed: set[int] = set()
     done, t0 = 0, time.monotonic()
+
+    def land(steps, got, sha):
+        nonlocal done
+        result.add(store.apply_steps(con, steps, sha))
+        result.fetched += len(got)
+        done += len(got)
+        _say(progress, f"  {min(done, len(pending))}/{len(pending)} records "
+                       f"({done / max(time.monotonic() - t0, 1e-9):,.0f}/s)")
+
     try:
         while (item := bodies.get()) is not None:
             kind, payload, detail, sha = item
@@ -146,18 +165,30 @@ def _fetch_all(con, client, pending: list[int], context: dict, result, progress)
                 done += len(payload)
                 _say(progress, f"  a batch of {len(payload)} failed: {detail}")
                 continue
-            result.add(store.load_events(con, parse.iter_pubmed(payload), sha))
-            result.fetched += len(detail)
-            done += len(detail)
-            _say(progress, f"  {min(done, len(pending))}/{len(pending)} records "
-                           f"({done / max(time.monotonic() - t0, 1e-9):,.0f}/s)")
+            if pool is None:
+                land(prepare_body(payload), detail, sha)
+                continue
+            in_flight.append((pool.submit(prepare_body, payload), detail, sha))
+            while len(in_flight) > PARSE_WORKERS or (in_flight and in_flight[0][0].done()):
+                future, got, sha = in_flight.popleft()
+                land(future.result(), got, sha)
+        while in_flight:
+            future, got, sha = in_flight.popleft()
+            land(future.result(), got, sha)
     finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         while producer.is_alive():  # unblock a producer stuck on a full queue
             try:
                 bodies.get(timeout=0.1)
             except queue.Empty:
                 pass
     return failed
+
+
+def prepare_body(body: bytes) -> list[tuple]:
+    """Parse one EFetch body into store steps (runs in a worker process for big pulls)."""
+    return store.prepare_events(parse.iter_pubmed(body))
 
 
 def _to_fetch(con, ids: list[int], wtype: str, today: date) -> set[int]:

@@ -19,6 +19,7 @@ from typing import Iterable
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import sqlfiles
 
@@ -132,14 +133,25 @@ def _newest_per_pmid(records: Iterable[dict]) -> list[dict]:
     return list(best.values())
 
 
+def article_tables(records: list[dict]) -> dict[str, pa.Table]:
+    """Arrow tables, one per curated table, for a batch deduped on PMID. Pure, so it can run
+    in a worker process (``pipeline.fetch`` parses big pulls in parallel)."""
+    return {name: pa.Table.from_pylist(rows, schema=_SCHEMAS[name])
+            for name, rows in _rows(_newest_per_pmid(records)).items()}
+
+
 def upsert_articles(con: duckdb.DuckDBPyConnection, records: list[dict], raw_sha256: str | None) -> int:
-    """Upsert parsed article dicts keyed on PMID. A stored record newer than the incoming one
-    (see ``_revision``) is kept, so replaying the raw archive in any order converges."""
-    records = _newest_per_pmid(records)
-    if not records:
+    """Upsert parsed article dicts keyed on PMID; see ``upsert_tables``."""
+    return upsert_tables(con, article_tables(records), raw_sha256) if records else 0
+
+
+def upsert_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table],
+                  raw_sha256: str | None) -> int:
+    """Upsert one batch (``article_tables``) keyed on PMID. A stored record newer than the
+    incoming one (see ``_revision``) is kept, so replaying the raw archive in any order
+    converges."""
+    if tables["articles"].num_rows == 0:
         return 0
-    tables = {name: pa.Table.from_pylist(rows, schema=_SCHEMAS[name])
-              for name, rows in _rows(records).items()}
     con.execute("BEGIN")
     try:
         con.register("incoming_articles", tables["articles"])
@@ -147,12 +159,13 @@ def upsert_articles(con: duckdb.DuckDBPyConnection, records: list[dict], raw_sha
             "SELECT a.pmid, (a.date_revised, a.pmid_version) > "
             "(TRY_CAST(i.date_revised AS DATE), i.pmid_version) AS stale "
             "FROM articles a JOIN incoming_articles i USING (pmid)").fetchall()
-        stale = {pmid for pmid, is_stale in existing if is_stale}
+        stale = [pmid for pmid, is_stale in existing if is_stale]
         if stale:
-            keep = [r for r in records if r["pmid"] not in stale]
             con.execute("ROLLBACK")
             con.unregister("incoming_articles")
-            return upsert_articles(con, keep, raw_sha256)
+            drop = pa.array(stale, pa.int64())
+            return upsert_tables(con, {name: t.filter(pc.invert(pc.is_in(t["pmid"], drop)))
+                                       for name, t in tables.items()}, raw_sha256)
         if existing:  # new records (the common case of a pull) have nothing to replace
             replaced = [pmid for pmid, _ in existing]
             for table in ("articles", "article_sources") + CHILD_TABLES:
@@ -170,7 +183,7 @@ def upsert_articles(con: duckdb.DuckDBPyConnection, records: list[dict], raw_sha
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return len(records)
+    return tables["articles"].num_rows
 
 
 def apply_deletions(con: duckdb.DuckDBPyConnection, pmids: Iterable[int], raw_sha256: str | None) -> int:
@@ -194,17 +207,18 @@ def quarantine(con: duckdb.DuckDBPyConnection, rows: list[dict], *, stage: str, 
     return len(rows)
 
 
-def load_events(con: duckdb.DuckDBPyConnection, events: Iterable[dict], raw_sha256: str | None,
-                batch_size: int = 2000) -> dict[str, int]:
-    """Consume ``pipeline.parse.iter_pubmed`` events: upsert articles in batches, apply
-    DeleteCitation blocks, send bad records to quarantine. Returns counts per kind."""
-    counts = {"loaded": 0, "deleted": 0, "quarantined": 0, "pmids": []}
+def prepare_events(events: Iterable[dict], batch_size: int = 2000) -> list[tuple]:
+    """Turn parse events into store steps, in document order: ``("upsert", tables, pmids)``,
+    ``("delete", pmids)``, ``("quarantine", rows)``. Pure and picklable (see ``article_tables``)."""
+    steps: list[tuple] = []
     batch: list[dict] = []
     bad: list[dict] = []
 
     def flush():
-        counts["loaded"] += upsert_articles(con, batch, raw_sha256)
-        counts["quarantined"] += quarantine(con, bad, stage="parse", raw_sha256=raw_sha256)
+        if batch:
+            steps.append(("upsert", article_tables(batch), [r["pmid"] for r in batch]))
+        if bad:
+            steps.append(("quarantine", list(bad)))
         batch.clear()
         bad.clear()
 
@@ -212,16 +226,35 @@ def load_events(con: duckdb.DuckDBPyConnection, events: Iterable[dict], raw_sha2
         kind = ev.get("kind")
         if kind == "article":
             batch.append(ev)
-            counts["pmids"].append(ev["pmid"])
             if len(batch) >= batch_size:
                 flush()
         elif kind == "delete":
             flush()  # a deletion must land after the records that preceded it
-            counts["deleted"] += apply_deletions(con, ev["pmids"], raw_sha256)
+            steps.append(("delete", ev["pmids"]))
         else:
             bad.append(ev)
     flush()
+    return steps
+
+
+def apply_steps(con: duckdb.DuckDBPyConnection, steps: list[tuple], raw_sha256: str | None) -> dict:
+    counts = {"loaded": 0, "deleted": 0, "quarantined": 0, "pmids": []}
+    for step in steps:
+        if step[0] == "upsert":
+            counts["loaded"] += upsert_tables(con, step[1], raw_sha256)
+            counts["pmids"].extend(step[2])
+        elif step[0] == "delete":
+            counts["deleted"] += apply_deletions(con, step[1], raw_sha256)
+        else:
+            counts["quarantined"] += quarantine(con, step[1], stage="parse", raw_sha256=raw_sha256)
     return counts
+
+
+def load_events(con: duckdb.DuckDBPyConnection, events: Iterable[dict], raw_sha256: str | None,
+                batch_size: int = 2000) -> dict:
+    """Consume ``pipeline.parse.iter_pubmed`` events: upsert articles in batches, apply
+    DeleteCitation blocks, send bad records to quarantine. Returns counts per kind."""
+    return apply_steps(con, prepare_events(events, batch_size), raw_sha256)
 
 
 def add_membership(con: duckdb.DuckDBPyConnection, query_id: str, pmids: Iterable[int]) -> None:
