@@ -1,7 +1,6 @@
 """What the benchmarks share: where ../shared is, and a uniform way to print a figure."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -9,7 +8,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 def shared_dir() -> Path | None:
     """The workplace's shared data folder, when this checkout has one beside it."""
-    path = Path(os.environ.get("KETAMINE_SHARED_DIR", REPO.parent / "shared"))
+    from pipeline import config
+    path = Path(config.load().shared_dir)
     return path if path.is_dir() else None
 
 

@@ -28,6 +28,8 @@ SETTINGS = [
     ("KETAMINE_GIVE_UP_AFTER", "give_up_after", "300", "seconds of retrying one request before the run fails"),
     ("KETAMINE_OVERLAP_DAYS", "overlap_days", "3", "days each incremental window reaches back before the watermark"),
     ("KETAMINE_SCHEDULE", "schedule", "0 3 * * *", "cron expression for `python -m pipeline schedule`"),
+    ("KETAMINE_SHARED_DIR", "shared_dir", str(REPO_ROOT.parent / "shared"),
+     "labelled data for `make train`, `make eval` and `make bench` only; the product never reads it"),
 ]
 
 
@@ -43,6 +45,7 @@ class Config:
     give_up_after: str = "300"
     overlap_days: str = "3"
     schedule: str = "0 3 * * *"
+    shared_dir: str = str(REPO_ROOT.parent / "shared")
 
     @property
     def raw_dir(self) -> Path:

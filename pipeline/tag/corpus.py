@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import REPO_ROOT
+from pipeline import config
 
 from .indexing import design_from_pubtypes, design_label, population_from_mesh, trusted
 from .text import TagInput, from_record
@@ -27,7 +26,7 @@ def shared_dir() -> Path | None:
     Training-only configuration: the product never reads the shared folder, so this does not
     belong in pipeline.config.
     """
-    path = Path(os.environ.get("KETAMINE_SHARED_DIR") or REPO_ROOT.parent / "shared")
+    path = Path(config.load().shared_dir)
     return path if path.is_dir() else None
 
 
