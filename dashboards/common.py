@@ -54,6 +54,27 @@ def freshness(meta: dict) -> str:
     return f"Data as of {as_of}"
 
 
+def evidence_coverage(claims, meta: dict) -> None:
+    """Say plainly, above any verdict, how thin the store's evidence is. The bundled offline
+    snapshot is a handful of real records that mostly miss the articles' claims; a reader must
+    not take its verdicts for what the literature says."""
+    none = int((claims["n_human"].fillna(0) == 0).sum())
+    thin = int(((claims["n_human"].fillna(0) > 0) & (claims["body_n"].fillna(0) <= 2)).sum())
+    total = len(claims)
+    counts = (f"{none} of {total} claims have no human study in this store, and {thin} more rest "
+              f"on one or two studies with a clear direction.")
+    if meta.get("origin") == "snapshot":
+        st.warning(
+            f"**Offline snapshot — evidence is thin or absent.** {counts} The store holds only "
+            f"the {meta.get('articles', 'few')} real PubMed records bundled with the project "
+            "(mostly 1977–79 anaesthesia and animal studies, a few 2020–23 papers), so these "
+            "verdicts show how the product works, not what the literature says. Run "
+            "`python -m pipeline refresh` with network access for the full evidence.",
+            icon=":material/warning:")
+    elif none or thin:
+        st.info(counts, icon=":material/info:")
+
+
 def require_data() -> dict:
     """The store's state, or stop the page with how to fill the store."""
     s = state()

@@ -112,6 +112,18 @@ def test_overview_lists_every_claim_with_its_verdict_and_a_link(published, use_s
     assert shown == [stance[cid] for cid in links]
 
 
+def test_overview_says_plainly_that_the_offline_snapshot_is_thin(published, use_store):
+    use_store(published)
+    at = page("overview")
+    (banner,) = [w.value for w in at.warning]
+    none = sql(published, "SELECT count(*) FROM v_claim_summary WHERE n_human = 0")[0][0]
+    total = sql(published, "SELECT count(*) FROM claims")[0][0]
+    assert banner.startswith("**Offline snapshot — evidence is thin or absent.**")
+    assert f"{none} of {total} claims have no human study in this store" in banner and none > 0
+    articles = sql(published, "SELECT count(*) FROM articles")[0][0]
+    assert f"only the {articles} real PubMed records" in banner
+
+
 def test_overview_bars_count_human_studies_by_direction(published, use_store):
     use_store(published)
     at = page("overview")

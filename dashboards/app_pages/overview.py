@@ -11,10 +11,11 @@ SORTS = {"certainty": "Certainty", "evidence": "Amount of evidence", "claim": "C
 LINK_LABEL = "Evidence and studies"
 
 st.title("Claims overview")
-common.require_data()
+store_state = common.require_data()
 
 claims = common.fetch("summaries")
 bars = common.fetch("overview_bars")
+common.evidence_coverage(claims, {**store_state.get("meta", {}), "articles": store_state["articles"]})
 
 kinds = sorted(claims["kind"].dropna().unique())
 conditions = sorted({c for cs in claims["conditions"] for c in cs})
