@@ -139,6 +139,7 @@ class EutilsTwin:
         self.requests: list[LoggedRequest] = []
         self._changed: dict[int, TwinRecord] = {}
         self._history: dict[str, list[list[int]]] = {}
+        self._match_cache: dict[str, dict[int, tuple]] = {}
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -239,19 +240,32 @@ class EutilsTwin:
             self._history[webenv].append(ids)
             return webenv, len(self._history[webenv])
 
+    def _matching(self, key: str, node, records: list[TwinRecord]) -> list[TwinRecord]:
+        """Records matching ``node``, remembered per query text and record version: a pull
+        asks the same term over many date windows, and NCBI does not re-scan for each."""
+        with self._lock:
+            seen = self._match_cache.setdefault(key, {})
+        out = []
+        for r in records:
+            known = seen.get(r.pmid)
+            if known is None or known[0] is not r:
+                known = seen[r.pmid] = (r, query.matches(node, r.prepared))
+            if known[1]:
+                out.append(r)
+        return out
+
     def _esearch(self, p: dict) -> _Reply:
         term = p.get("term", "")
         try:
             node = query.parse_query(term)
         except query.QuerySyntaxError as exc:
             return _error_reply("esearch", f"Search Backend failed: {exc.reason}")
-        records = self.visible()
-        hits = [r for r in records if query.matches(node, r.prepared)]
+        hits = self._matching(term, node, self.visible())
         matched_term = bool(hits)
         if p.get("mindate") and p.get("maxdate"):
-            dates = query.parse_query(f"{p['mindate']}:{p['maxdate']}"
-                                      f"[{_DATETYPES.get(p.get('datetype', 'pdat'), 'dp')}]")
-            hits = [r for r in hits if query.matches(dates, r.prepared)]
+            window = (f"{p['mindate']}:{p['maxdate']}"
+                      f"[{_DATETYPES.get(p.get('datetype', 'pdat'), 'dp')}]")
+            hits = self._matching(window, query.parse_query(window), hits)
         ids = sorted((r.pmid for r in hits), reverse=True)
         retstart, retmax = int(p.get("retstart", 0)), int(p.get("retmax", 20))
         listed = ids[retstart:max(retstart, min(retstart + retmax, self.retrieval_cap))]
