@@ -86,3 +86,23 @@ def test_offline_run_builds_the_bundled_snapshot_and_says_so(tmp_path):
     seed = REPO / "data" / "sources" / "000_3c2647acb6e21906.txt"
     checked = run_cli("check", str(seed), tmp=tmp_path)
     assert checked.returncode == 0 and "efficacy" in checked.stdout
+
+
+def test_schedule_waits_for_the_next_cron_slot_then_refreshes(monkeypatch, tmp_path):
+    from argparse import Namespace
+    from datetime import datetime, timezone
+
+    from pipeline import commands, config
+    slept, refreshed = [], []
+    monkeypatch.setattr(commands.time, "sleep", slept.append)
+    monkeypatch.setattr(commands, "_do_refresh", lambda cfg, registry: refreshed.append(cfg) or 0)
+    cfg = config.load(env={}, data_dir=str(tmp_path))
+    assert commands.cmd_schedule(cfg, Namespace(cron="*/5 * * * *", once=True)) == 0
+    assert refreshed == [cfg] and len(slept) == 1 and 0 <= slept[0] <= 300
+    woke = datetime.now(timezone.utc).timestamp() + slept[0]
+    assert min(woke % 300, 300 - woke % 300) < 2  # wakes on a 5-minute boundary
+
+
+def test_schedule_refuses_a_bad_cron_expression(tmp_path):
+    res = run_cli("schedule", "--cron", "every day", tmp=tmp_path)
+    assert res.returncode == 1 and "not a valid cron expression" in res.stderr
