@@ -254,6 +254,17 @@ class EutilsTwin:
                 out.append(r)
         return out
 
+    def _in_window(self, records, datetype: str, mindate: str, maxdate: str) -> list[TwinRecord]:
+        """Records whose ``datetype`` date is in the window. Entrez and revision dates are
+        compared directly (ISO strings order as dates); publication dates go through
+        ``pipeline.query``, which knows MedlineDate and seasons."""
+        field = {"crdt": "entrez_date", "edat": "entrez_date", "mdat": "date_revised"}.get(datetype)
+        if field is None:
+            window = f"{mindate}:{maxdate}[{_DATETYPES.get(datetype, 'dp')}]"
+            return self._matching(window, query.parse_query(window), records)
+        lo, hi = (_iso_day(mindate, first=True), _iso_day(maxdate, first=False))
+        return [r for r in records if lo <= (r.record.get(field) or "") <= hi]
+
     def _esearch(self, p: dict) -> _Reply:
         term = p.get("term", "")
         try:
@@ -263,9 +274,7 @@ class EutilsTwin:
         hits = self._matching(term, node, self.visible())
         matched_term = bool(hits)
         if p.get("mindate") and p.get("maxdate"):
-            window = (f"{p['mindate']}:{p['maxdate']}"
-                      f"[{_DATETYPES.get(p.get('datetype', 'pdat'), 'dp')}]")
-            hits = self._matching(window, query.parse_query(window), hits)
+            hits = self._in_window(hits, p.get("datetype", "pdat"), p["mindate"], p["maxdate"])
         ids = sorted((r.pmid for r in hits), reverse=True)
         retstart, retmax = int(p.get("retstart", 0)), int(p.get("retmax", 20))
         listed = ids[retstart:max(retstart, min(retstart + retmax, self.retrieval_cap))]
@@ -308,6 +317,16 @@ class EutilsTwin:
         webenv, key = self._new_history(p.get("WebEnv"), ids)
         return _Reply(body=(EPOST_HEAD + f"<ePostResult>\n\t<QueryKey>{key}</QueryKey>\n"
                             f"\t<WebEnv>{webenv}</WebEnv>\n</ePostResult>\n").encode())
+
+
+def _iso_day(value: str, *, first: bool) -> str:
+    """E-utilities dates are YYYY, YYYY/MM or YYYY/MM/DD; a partial date means its first or
+    last day."""
+    parts = value.strip().split("/")
+    year = parts[0]
+    month = parts[1].zfill(2) if len(parts) > 1 else ("01" if first else "12")
+    day = parts[2].zfill(2) if len(parts) > 2 else ("01" if first else "31")
+    return f"{year}-{month}-{day}"
 
 
 def _error_reply(endpoint: str, message: str) -> _Reply:
