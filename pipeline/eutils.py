@@ -314,11 +314,15 @@ class EutilsClient:
         _check_window(start, end)
         return self._split(term, start, end, datetype, cap, None)
 
-    def _split(self, term, start, end, datetype, cap, count):
+    def _split(self, term, start, end, datetype, cap, count, listed: dict | None = None):
         if count is None or count <= 0:
             # a count derived by subtraction is only trusted when positive: records may have
             # arrived meanwhile, and a window wrongly thought empty would be skipped for good
-            count = self.esearch(term, mindate=start, maxdate=end, datetype=datetype)["count"]
+            found = self.esearch(term, mindate=start, maxdate=end, datetype=datetype,
+                                 retmax=cap if listed is not None else 0)
+            count = found["count"]
+            if listed is not None and 0 < count == len(found["ids"]):
+                listed[(start, end)] = found["ids"]
         if count == 0:
             return []
         if count <= cap:
@@ -326,10 +330,25 @@ class EutilsClient:
         if start >= end:
             return [(start, end, count)]  # ids_for_window partitions it by publication date
         mid = start + timedelta(days=(end - start).days // 2)
-        left = self._split(term, start, mid, datetype, cap, None)
+        left = self._split(term, start, mid, datetype, cap, None, listed)
         left_count = sum(n for *_, n in left)
         return left + self._split(term, mid + timedelta(days=1), end, datetype, cap,
-                                  count - left_count)
+                                  count - left_count, listed)
+
+    def list_windows(self, term: str, start: date, end: date, datetype: str,
+                     cap: int = 9999) -> list[tuple[date, date, list[int]]]:
+        """``search_windows`` and ``ids_for_window`` in one pass: each planning ESearch asks
+        for the ids too, so a window it listed whole is not asked again (half the requests
+        of a pull)."""
+        _check_window(start, end)
+        listed: dict = {}
+        out = []
+        for w_start, w_end, count in self._split(term, start, end, datetype, cap, None, listed):
+            ids = listed.get((w_start, w_end))
+            if ids is None:
+                ids = self.ids_for_window(term, w_start, w_end, datetype, cap)
+            out.append((w_start, w_end, sorted(set(ids))))
+        return out
 
     def ids_for_window(self, term: str, start: date, end: date, datetype: str,
                        cap: int = 9999) -> list[int]:

@@ -85,9 +85,8 @@ def _refresh(con, result, config, queries, today, client, progress, cap) -> None
                 start = max(EARLIEST, mark - overlap) if (wtype == "crdt" and mark) else (mark or EARLIEST)
                 context.update(query_id=query_id)
                 ids = []
-                for w_start, w_end, _count in client.search_windows(term, start, today, wtype, cap=cap):
-                    context["window"] = (wtype, w_start, w_end)
-                    window_ids = client.ids_for_window(term, w_start, w_end, wtype, cap=cap)
+                context["window"] = (wtype, start, today)
+                for w_start, w_end, window_ids in client.list_windows(term, start, today, wtype, cap=cap):
                     store.add_membership(con, query_id, window_ids)
                     ids.extend(window_ids)
                 todo = _to_fetch(con, ids, wtype, today)

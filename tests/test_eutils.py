@@ -351,3 +351,18 @@ def test_rate_limit_holds_across_processes(twin, twin_config):
     assert [p.wait(timeout=60) for p in procs] == [0, 0]
     assert len(twin.requests) == 16
     assert busiest_second([r.time for r in twin.requests]) <= 10
+
+
+def test_list_windows_plans_and_lists_in_one_pass(twin, twin_config):
+    twin.retrieval_cap = 50
+    client = client_for(twin_config)
+    start, end = date(2019, 1, 1), date(2021, 6, 6)
+    windows = client.list_windows(WIDE, start, end, "crdt", cap=50)
+    listed = set().union(*(ids for *_, ids in windows))
+    assert listed == truth(twin, WIDE, start, end) and len(listed) > 200
+    assert all(len(ids) <= 50 for *_, ids in windows)
+    one_pass = len(twin.requests)
+    twin.requests.clear()
+    for w_start, w_end, _ in client.search_windows(WIDE, start, end, "crdt", cap=50):
+        client.ids_for_window(WIDE, w_start, w_end, "crdt", cap=50)
+    assert one_pass < len(twin.requests)
