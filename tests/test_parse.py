@@ -529,3 +529,58 @@ def test_arbitrary_damage_never_raises(data):
             assert event["reason"] and len(event["raw"]) <= RAW_LIMIT
         elif event["kind"] == "article":
             assert set(event) == ARTICLE_KEYS and isinstance(event["pmid"], int)
+
+
+# ---------------------------------------------------------------- reference lists
+
+
+class _Trickle(io.RawIOBase):
+    """A stream that hands out at most ``step`` bytes per read, to cut tags anywhere."""
+
+    def __init__(self, data: bytes, step: int):
+        self.data, self.pos, self.step = data, 0, step
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):
+        n = self.step if size is None or size < 0 else min(size, self.step)
+        out = self.data[self.pos:self.pos + n]
+        self.pos += len(out)
+        return out
+
+
+def _filtered(data: bytes, step: int) -> bytes:
+    from pipeline.parse import _WithoutReferenceLists
+    stream = _WithoutReferenceLists(_Trickle(data, step))
+    out = []
+    while chunk := stream.read(4096):
+        out.append(chunk)
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("step", [1, 7, 15, 16, 17, 4096])
+def test_reference_lists_are_blanked_whatever_the_chunking(step):
+    xml = _update_xml()
+    assert xml.count(b"<ReferenceList>") >= 6
+    out = _filtered(xml, step)
+    assert b"<ReferenceList>" not in out and b"</ReferenceList>" not in out
+    assert out.count(b"\n") == xml.count(b"\n")           # line numbers in errors stay true
+    expected = re.sub(rb"<ReferenceList>.*?</ReferenceList>",
+                      lambda m: b"\n" * m.group(0).count(b"\n"), xml, flags=re.S)
+    assert out == expected
+
+
+def test_nested_reference_lists_are_blanked_whole():
+    xml = (b"<a>keep<ReferenceList><Reference/><ReferenceList><Title>x</Title></ReferenceList>"
+           b"<Reference/></ReferenceList>tail</a>")
+    assert _filtered(xml, 5) == b"<a>keeptail</a>"
+
+
+def test_blanking_reference_lists_changes_no_parsed_field():
+    from pipeline.parse import _events
+    xml = _update_xml()
+    whole = list(iter_pubmed(xml))
+    assert whole == list(_events(io.BytesIO(xml)))  # the same document, references parsed
+    assert any(c["ref_type"] == "RetractionIn" for e in whole if e["kind"] == "article"
+               for c in e["comments_corrections"])
