@@ -527,71 +527,10 @@ def iter_pubmed(source: Source) -> Iterator[dict]:
     """
     stream, opened = _open(source)
     try:
-        yield from _events(_WithoutReferenceLists(stream))
+        yield from _events(stream)
     finally:
         for handle in opened:
             handle.close()
-
-
-class _WithoutReferenceLists:
-    """A read-only byte stream that blanks ``<ReferenceList>`` blocks before libxml2 sees them.
-
-    Reference lists are nearly a third of a recent update file and nothing the pipeline keeps,
-    and building then freeing their elements was the largest cost left in parsing. Each block
-    (nested ones included) becomes as many newlines as it held, so line numbers in error
-    messages stay true. A tag cut by a chunk boundary is held back until the next read."""
-
-    OPEN, CLOSE = b"<ReferenceList>", b"</ReferenceList>"
-
-    def __init__(self, raw: IO[bytes], chunk: int = 1 << 15):
-        self.raw, self.chunk = raw, chunk
-        self.held = b""
-        self.depth = 0
-        self.eof = False
-
-    def read(self, size: int = -1) -> bytes:
-        out = b""
-        while not out and not (self.eof and not self.held):
-            # read what the parser asks for, no more: on a damaged gzip every byte read ahead
-            # would be records lost before the error
-            data = self.raw.read(size if size and size > 0 else self.chunk) if not self.eof else b""
-            if not data:
-                self.eof = True
-            out = self._filter(self.held + data)
-        return out
-
-    def _filter(self, data: bytes) -> bytes:
-        kept, pos = [], 0
-        while True:
-            if self.depth == 0:
-                start = data.find(self.OPEN, pos)
-                if start < 0:
-                    cut = self._hold_from(data, pos)
-                    kept.append(data[pos:cut])
-                    self.held = data[cut:]
-                    return b"".join(kept)
-                kept.append(data[pos:start])
-                self.depth, pos = 1, start + len(self.OPEN)
-                continue
-            close, nested = data.find(self.CLOSE, pos), data.find(self.OPEN, pos)
-            if nested >= 0 and (close < 0 or nested < close):
-                kept.append(b"\n" * data.count(b"\n", pos, nested))
-                self.depth, pos = self.depth + 1, nested + len(self.OPEN)
-            elif close >= 0:
-                kept.append(b"\n" * data.count(b"\n", pos, close))
-                self.depth, pos = self.depth - 1, close + len(self.CLOSE)
-            else:
-                cut = self._hold_from(data, pos)
-                kept.append(b"\n" * data.count(b"\n", pos, cut))
-                self.held = data[cut:]
-                return b"".join(kept)
-
-    def _hold_from(self, data: bytes, pos: int) -> int:
-        """Where to stop using ``data``: before a trailing ``<`` that may start a split tag."""
-        if self.eof:
-            return len(data)
-        lt = data.rfind(b"<", max(pos, len(data) - len(self.CLOSE)))
-        return lt if lt >= 0 else len(data)
 
 
 def _events(stream: IO[bytes]) -> Iterator[dict]:
