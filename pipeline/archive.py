@@ -109,16 +109,18 @@ def _iso(value):
 
 def _jsonable(value):
     if isinstance(value, (list, tuple, set)):
-        ids = list(value)
-        # long id lists are kept whole: a rebuild must know exactly what was asked
-        return [_jsonable(v) for v in ids]
+        return [_jsonable(v) for v in value]
     return _iso(value)
 
 
 def _append_line(path: Path, row: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(row, sort_keys=True, separators=(",", ":")) + "\n"
-    with open(path, "a", encoding="utf-8") as fh:
+    line = (json.dumps(row, sort_keys=True, separators=(",", ":")) + "\n").encode()
+    with open(path, "ab+") as fh:
+        if fh.seek(0, os.SEEK_END) > 0:
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":
+                line = b"\n" + line  # end a line torn by a killed run, so this one stays whole
         fh.write(line)
         fh.flush()
         os.fsync(fh.fileno())
