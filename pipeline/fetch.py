@@ -42,8 +42,12 @@ def refresh(config: Config, queries: list[tuple[str, str]], *, today: date | Non
             client: EutilsClient | None = None, progress=print, cap: int = 9999,
             finalize=None) -> RunResult:
     """Run one incremental refresh; ``finalize(con)`` (tagging) runs at its end, inside the run.
-    Raises ``RunInProgress`` when another run holds the lock."""
-    with recorded_run(config, "refresh") as (con, result):
+    Raises ``RunInProgress`` when another run holds the lock.
+
+    A store built from the bundled snapshot is replaced, not topped up: its claim links came
+    from evaluating queries offline, not from PubMed."""
+    fresh = store.origin(config.store) == "snapshot"
+    with recorded_run(config, "refresh", fresh=fresh) as (con, result):
         _refresh(con, result, config, queries, today or date.today(), client, progress, cap)
         if finalize:
             finalize(con)
@@ -108,9 +112,11 @@ def _refresh(con, result, config, queries, today, client, progress, cap) -> None
                 con.execute("INSERT OR REPLACE INTO watermarks VALUES (?, ?, ?, ?)",
                             [query_id, wtype, today, run_id])
                 archive.log_watermark(query_id, wtype, today, run_id)
+        store.set_meta(con, origin="live", data_as_of=today.isoformat())
         result.status = "failed" if failed else "ok"
     finally:
         result.requests = client.requests_made - requests_before
+        manifest_con.close()
 
 
 def _fetch_all(con, client, pending: list[int], context: dict, result, progress) -> set[int]:

@@ -50,6 +50,7 @@ def rebuild(config: Config, queries: list[tuple[str, str]] | None = None, *, pro
         for mark in archive.watermarks():
             con.execute("INSERT OR REPLACE INTO watermarks VALUES (?, ?, ?, ?)",
                         [mark["query_id"], mark["window_type"], mark["through"], mark["run_id"]])
+        store.set_meta(con, origin="live", data_as_of=max(e.fetched_at for e in entries)[:10])
         if finalize:
             finalize(con)
     return result

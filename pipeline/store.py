@@ -208,7 +208,7 @@ def quarantine(con: duckdb.DuckDBPyConnection, rows: list[dict], *, stage: str, 
 
 
 def prepare_events(events: Iterable[dict], batch_size: int = 2000) -> list[tuple]:
-    """Turn parse events into store steps, in document order: ``("upsert", tables, pmids)``,
+    """Turn parse events into store steps, in document order: ``("upsert", tables)``,
     ``("delete", pmids)``, ``("quarantine", rows)``. Pure and picklable (see ``article_tables``)."""
     steps: list[tuple] = []
     batch: list[dict] = []
@@ -216,7 +216,7 @@ def prepare_events(events: Iterable[dict], batch_size: int = 2000) -> list[tuple
 
     def flush():
         if batch:
-            steps.append(("upsert", article_tables(batch), [r["pmid"] for r in batch]))
+            steps.append(("upsert", article_tables(batch)))
         if bad:
             steps.append(("quarantine", list(bad)))
         batch.clear()
@@ -238,11 +238,10 @@ def prepare_events(events: Iterable[dict], batch_size: int = 2000) -> list[tuple
 
 
 def apply_steps(con: duckdb.DuckDBPyConnection, steps: list[tuple], raw_sha256: str | None) -> dict:
-    counts = {"loaded": 0, "deleted": 0, "quarantined": 0, "pmids": []}
+    counts = {"loaded": 0, "deleted": 0, "quarantined": 0}
     for step in steps:
         if step[0] == "upsert":
             counts["loaded"] += upsert_tables(con, step[1], raw_sha256)
-            counts["pmids"].extend(step[2])
         elif step[0] == "delete":
             counts["deleted"] += apply_deletions(con, step[1], raw_sha256)
         else:
@@ -287,6 +286,22 @@ def set_meta(con: duckdb.DuckDBPyConnection, **values: str) -> None:
 
 def get_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute("SELECT key, value FROM store_meta").fetchall())
+
+
+def origin(path: Path) -> str | None:
+    """'snapshot' or 'live' for an existing store, None when there is none (or it is busy)."""
+    if not Path(path).exists():
+        return None
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None  # a writer holds it: the run lock will refuse this run anyway
+    try:
+        return get_meta(con).get("origin")
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
 
 
 # --- the reader snapshot ----------------------------------------------------------------------

@@ -153,7 +153,7 @@ def test_rebuild_from_raw_alone_gives_the_same_rows(twin, twin_config, tmp_path)
     rebuilt = twin_config.with_overrides(store_path=str(tmp_path / "rebuilt.duckdb"))
     twin.stop()  # no network from here on
     result = rebuild(rebuilt, [YEAR_2021, KETAMINE], progress=lambda m: None)
-    assert result.status == "ok"
+    assert result.status == "ok" and store.origin(rebuilt.store) == "live"
     for table in CONTENT_TABLES:
         assert table_rows(rebuilt.store, table) == table_rows(twin_config.store, table), table
 
@@ -203,3 +203,18 @@ def test_parallel_parsing_of_a_big_pull_gives_the_same_rows(twin, twin_config, t
     assert serial.status == parallel.status == "ok" and parallel.fetched == serial.fetched > 700
     for table in CONTENT_TABLES:
         assert table_rows(parallel_cfg.store, table) == table_rows(twin_config.store, table), table
+
+
+def test_a_live_refresh_replaces_a_store_built_from_the_offline_snapshot(twin, twin_config):
+    from pipeline.rebuild import build_snapshot
+    build_snapshot(twin_config, [YEAR_2021], progress=lambda m: None)
+    assert store.origin(twin_config.store) == "snapshot"
+    result = refresh(twin_config, [KETAMINE], twin.today)
+    assert result.status == "ok"
+    con = duckdb.connect(str(twin_config.store), read_only=True)
+    meta = store.get_meta(con)
+    assert (meta["origin"], meta["data_as_of"]) == ("live", twin.today.isoformat())
+    # the offline links (dp2021, evaluated locally) are gone; only PubMed's answers remain
+    assert {r[0] for r in con.execute("SELECT DISTINCT query_id FROM query_articles").fetchall()} == {KETAMINE[0]}
+    assert {r[0] for r in con.execute("SELECT pmid FROM articles").fetchall()} == expected_pmids(twin, KETAMINE[1])
+    assert [r[0] for r in con.execute("SELECT kind FROM pipeline_runs").fetchall()] == ["refresh"]
