@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from pipeline import parse
 from pipeline.parse import RAW_LIMIT, iter_pubmed, medline_date, month_number, parse_bytes
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pubmed"
@@ -461,7 +462,7 @@ def test_truncated_document_yields_what_was_complete_then_one_quarantine(fractio
     events = parse_bytes(xml[:cut])
     *records, last = events
     assert [e["kind"] for e in records] == ["article"] * complete
-    assert last["kind"] == "quarantine" and "input broken at line" in last["reason"]
+    assert last["kind"] == "quarantine" and f"input broken at byte {cut} " in last["reason"]
     assert f"after {complete} records" in last["reason"]
     assert len(last["raw"]) <= RAW_LIMIT
     head = xml[:cut]
@@ -477,6 +478,63 @@ def test_truncated_gzip_download():
     events = parse_bytes(data[: len(data) // 2])
     assert events[-1]["kind"] == "quarantine" and "EOFError" in events[-1]["reason"]
     assert all(e["kind"] == "article" for e in events[:-1]) and len(events) > 5
+
+
+def test_a_record_that_is_not_well_formed_is_quarantined_and_the_stream_goes_on():
+    xml = _update_xml()
+    start, end = _record_span(xml, 31647768)
+    record = xml[start:end]
+    damaged = xml[:start] + record.replace(b"</ArticleTitle>", b"</ArticleTitel>", 1) + xml[end:]
+    events = parse_bytes(damaged)
+    [bad] = [e for e in events if e["kind"] == "quarantine"]
+    assert bad["pmid"] == 31647768
+    assert f"record at byte {start} " in bad["reason"] and "not well-formed XML" in bad["reason"]
+    assert "ArticleTitel" in bad["reason"] and bad["raw"].startswith("<PubmedArticle>")
+    assert sum(e["kind"] == "article" for e in events) == 31 and events[-1]["kind"] == "delete"
+
+
+# ---------------------------------------------------------------- the two routes
+
+
+def _by_iterparse(xml: bytes) -> list[dict]:
+    return list(parse._iterparse_events(io.BytesIO(xml)))
+
+
+@pytest.mark.parametrize("fixture", [UPDATE_2021, BASELINE_1977, *sorted(FIXTURES.glob("efetch_*"))],
+                         ids=lambda p: p.name)
+def test_the_split_route_and_iterparse_give_the_same_events(fixture):
+    data = fixture.read_bytes()
+    xml = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+    assert parse_bytes(xml) == _by_iterparse(xml)
+
+
+@pytest.mark.parametrize("change", [
+    # content iterparse must read from that point on: a comment, an element no record uses
+    lambda xml, at: xml[:at] + b"<!-- a note between records -->" + xml[at:],
+    lambda xml, at: xml[:at] + b"<Unexpected><PMID>1</PMID></Unexpected>" + xml[at:],
+])
+def test_an_unusual_layout_mid_document_is_read_by_iterparse_from_there(change):
+    xml = _update_xml()
+    at = _record_span(xml, 31647768)[0]
+    events = parse_bytes(change(xml, at))
+    assert events == parse_bytes(xml)
+
+
+def test_other_encodings_namespaced_roots_and_empty_sets():
+    xml = _update_xml()
+    latin = xml.replace(b'encoding="utf-8"', b'encoding="ISO-8859-1"').decode("utf-8").encode("latin-1", "xmlcharrefreplace")
+    assert parse_bytes(latin) == parse_bytes(xml)
+    namespaced = xml.replace(b"<PubmedArticleSet>", b'<PubmedArticleSet xmlns:x="urn:example">', 1)
+    assert parse_bytes(namespaced) == parse_bytes(xml)
+    assert parse_bytes(b'<?xml version="1.0" ?>\n<PubmedArticleSet/>\n') == []
+    assert parse_bytes(b"<PubmedArticleSet>\n</PubmedArticleSet>") == []
+
+
+def test_content_after_the_root_is_reported():
+    *records, last = parse_bytes(_update_xml() + b"<PubmedArticleSet></PubmedArticleSet>")
+    assert len(records) == 33
+    assert last["kind"] == "quarantine" and "content after </PubmedArticleSet>" in last["reason"]
+    assert parse_bytes(_update_xml() + b"\n<!-- trailing -->\n")[-1]["kind"] == "delete"
 
 
 # ---------------------------------------------------------------- sources
