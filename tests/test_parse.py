@@ -530,6 +530,20 @@ def test_other_encodings_namespaced_roots_and_empty_sets():
     assert parse_bytes(b"<PubmedArticleSet>\n</PubmedArticleSet>") == []
 
 
+def test_reference_lists_are_never_read():
+    xml = _update_xml()
+    assert xml.count(b"<ReferenceList>") == 6
+    expected = parse_bytes(xml)
+    # What no field reads is skipped before libxml2 builds the record: nested lists, or a
+    # damaged reference, change nothing and quarantine nothing.
+    nested = xml.replace(b"<ReferenceList>", b"<ReferenceList><Title>Cited</Title><ReferenceList>", 1)
+    nested = nested.replace(b"</ReferenceList>", b"</ReferenceList></ReferenceList>", 1)
+    assert parse_bytes(nested) == expected
+    damaged = xml.replace(b"<Citation>", b"<Citation><Unclosed>", 1)
+    assert parse_bytes(damaged) == expected
+    assert _by_iterparse(damaged)[-1]["kind"] == "quarantine"  # iterparse reads every byte
+
+
 def test_content_after_the_root_is_reported():
     *records, last = parse_bytes(_update_xml() + b"<PubmedArticleSet></PubmedArticleSet>")
     assert len(records) == 33
