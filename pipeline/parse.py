@@ -11,11 +11,10 @@ Two routes give the same events:
   separated by whitespace. A byte search finds each record's end tag, the record's reference
   lists (no field reads them; over a quarter of a recent file's bytes) are cut out, and libxml2
   builds the rest of the record on its own (``etree.fromstring``), without the per-element
-  event hooks ``iterparse`` runs. Record end
-  tags cannot occur unescaped in text; only a comment or CDATA section inside a record could
-  hold one, which PubMed never writes, and a record cut short by one fails to parse and is
-  quarantined rather than misread. A record that is not well-formed is quarantined on its own
-  and the stream goes on.
+  event hooks ``iterparse`` runs. Record end tags cannot occur unescaped in text; only a
+  comment or CDATA section inside a record could hold one, which PubMed never writes, and a
+  record cut short by one fails to parse and is quarantined rather than misread. A record that
+  is not well-formed is quarantined on its own and the stream goes on.
 - Anything else (another encoding, a namespaced or unexpected root, an HTML error page, content
   between records that is not whitespace) goes through lxml's ``iterparse``, from the point where
   the layout stopped being the usual one.
