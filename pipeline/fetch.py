@@ -21,11 +21,11 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
 
-from . import parse, store
+from . import rows, store
 from .archive import RawArchive
 from .config import Config
 from .eutils import EutilsClient, EutilsError
-from .runs import RunResult, recorded_run, store_manifest_row
+from .runs import RunResult, catch_up_manifest, recorded_run, store_manifest_rows
 
 EARLIEST = date(1800, 1, 1)  # PubMed's mindate must be set when maxdate is; nothing is older
 FETCH_BATCH = 1000  # ids per EFetch POST: 1 request per 1,000 new records
@@ -56,16 +56,25 @@ def refresh(config: Config, queries: list[tuple[str, str]], *, today: date | Non
 
 def _refresh(con, result, config, queries, today, client, progress, cap) -> None:
     archive = RawArchive(config.raw_dir)
+    catch_up_manifest(con, archive)
     run_id = result.run_id
     context: dict = {}
-    # EFetch runs in a thread of its own (see _fetch_all), so the manifest gets its own cursor
-    manifest_con = con.cursor()
+    # Mirrored into raw_manifest in batches by this thread (EFetch answers arrive on another):
+    # a commit per response cost more than the rest of the bookkeeping together.
+    unmirrored: deque = deque()
+    workers = _Workers()
 
     def on_response(endpoint, params, body, status, elapsed):
         entry = archive.put(body, endpoint=endpoint, params=params, run_id=run_id,
                             query_id=context.get("query_id"), window=context.get("window"))
         context["last_sha"] = entry.sha256
-        store_manifest_row(manifest_con, entry)
+        unmirrored.append(entry)
+
+    def mirror():
+        batch = []
+        while unmirrored:
+            batch.append(unmirrored.popleft())
+        store_manifest_rows(con, batch)
 
     if client is None:
         client = EutilsClient(config, on_response=on_response, batch_size=FETCH_BATCH)
@@ -93,6 +102,8 @@ def _refresh(con, result, config, queries, today, client, progress, cap) -> None
                 for w_start, w_end, window_ids in client.list_windows(term, start, today, wtype, cap=cap):
                     store.add_membership(con, query_id, window_ids)
                     ids.extend(window_ids)
+                    if len(wanted) + len(ids) >= PARALLEL_FROM:
+                        workers.start()  # while the rest of the search waits on the rate limit
                 todo = _to_fetch(con, ids, wtype, today)
                 counts[wtype] = {"matched": len(ids), "to_fetch": len(todo)}
                 needs[query_id] |= todo
@@ -103,7 +114,11 @@ def _refresh(con, result, config, queries, today, client, progress, cap) -> None
                 f"{w} {c['matched']} matched / {c['to_fetch']} to fetch" for w, c in counts.items()))
 
         context.update(query_id=None, window=("efetch", None, None))
-        failed = _fetch_all(con, client, sorted(wanted), context, result, progress)
+        mirror()
+        if len(wanted) < PARALLEL_FROM:
+            workers.stop()  # the ids overlapped across queries: a small pull after all
+        failed = _fetch_all(con, client, sorted(wanted), context, result, progress,
+                            workers.start() if len(wanted) >= PARALLEL_FROM else None, mirror)
 
         for query_id, _term in queries:
             if needs[query_id] & failed:
@@ -115,11 +130,37 @@ def _refresh(con, result, config, queries, today, client, progress, cap) -> None
         store.set_meta(con, origin="live", data_as_of=today.isoformat())
         result.status = "failed" if failed else "ok"
     finally:
+        workers.stop()
+        try:
+            mirror()
+        except Exception:  # noqa: BLE001 - the next run's catch_up_manifest mirrors these
+            pass
         result.requests = client.requests_made - requests_before
-        manifest_con.close()
 
 
-def _fetch_all(con, client, pending: list[int], context: dict, result, progress) -> set[int]:
+class _Workers:
+    """The parse worker pool, started once, as soon as a pull is known to be big enough.
+
+    Parsing is CPU-bound Python, which the GIL would keep on one core; a daily pull of a few
+    records is not worth the workers' start-up."""
+
+    def __init__(self):
+        self.pool: ProcessPoolExecutor | None = None
+
+    def start(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=PARSE_WORKERS, mp_context=mp.get_context("spawn"))
+            for _ in range(PARSE_WORKERS):
+                self.pool.submit(rows.warm_up)
+        return self.pool
+
+    def stop(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+
+def _fetch_all(con, client, pending: list[int], context: dict, result, progress, pool, mirror) -> set[int]:
     """EFetch ``pending`` in batches and load each body; returns the PMIDs of failed batches.
 
     Requests (and archiving, whose gzip releases the GIL) run in a producer thread while this
@@ -143,16 +184,13 @@ def _fetch_all(con, client, pending: list[int], context: dict, result, progress)
 
     producer = threading.Thread(target=produce, name="efetch", daemon=True)
     producer.start()
-    # A big pull parses in worker processes (parsing is CPU-bound Python; the GIL would keep
-    # it on one core); a daily pull of a few records is not worth their start-up.
-    pool = (ProcessPoolExecutor(max_workers=PARSE_WORKERS, mp_context=mp.get_context("spawn"))
-            if len(pending) >= PARALLEL_FROM else None)
     in_flight: deque = deque()
     failed: set[int] = set()
     done, t0 = 0, time.monotonic()
 
     def land(steps, got, sha):
         nonlocal done
+        mirror()  # the response's manifest row lands no later than its records
         result.add(store.apply_steps(con, steps, sha))
         result.fetched += len(got)
         done += len(got)
@@ -171,9 +209,9 @@ def _fetch_all(con, client, pending: list[int], context: dict, result, progress)
                 _say(progress, f"  a batch of {len(payload)} failed: {detail}")
                 continue
             if pool is None:
-                land(prepare_body(payload), detail, sha)
+                land(rows.prepare_body(payload), detail, sha)
                 continue
-            in_flight.append((pool.submit(prepare_body, payload), detail, sha))
+            in_flight.append((pool.submit(rows.prepare_body, payload), detail, sha))
             while len(in_flight) > PARSE_WORKERS or (in_flight and in_flight[0][0].done()):
                 future, got, sha = in_flight.popleft()
                 land(future.result(), got, sha)
@@ -181,19 +219,12 @@ def _fetch_all(con, client, pending: list[int], context: dict, result, progress)
             future, got, sha = in_flight.popleft()
             land(future.result(), got, sha)
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
         while producer.is_alive():  # unblock a producer stuck on a full queue
             try:
                 bodies.get(timeout=0.1)
             except queue.Empty:
                 pass
     return failed
-
-
-def prepare_body(body: bytes) -> list[tuple]:
-    """Parse one EFetch body into store steps (runs in a worker process for big pulls)."""
-    return store.prepare_events(parse.iter_pubmed(body))
 
 
 def _to_fetch(con, ids: list[int], wtype: str, today: date) -> set[int]:

@@ -18,7 +18,7 @@ from lxml import etree
 from . import parse, query, store
 from .archive import RawArchive
 from .config import BUNDLED_SNAPSHOT, Config
-from .runs import RunResult, recorded_run, store_manifest_row
+from .runs import RunResult, recorded_run, store_manifest_rows
 
 
 def esearch_ids(body: bytes) -> list[int]:
@@ -37,8 +37,8 @@ def rebuild(config: Config, queries: list[tuple[str, str]] | None = None, *, pro
     with recorded_run(config, "rebuild", fresh=True) as (con, result):
         if queries:
             con.executemany("INSERT OR REPLACE INTO queries VALUES (?, ?)", [list(q) for q in queries])
+        store_manifest_rows(con, entries)
         for n, entry in enumerate(entries, 1):
-            store_manifest_row(con, entry)
             body = archive.read(entry)
             if entry.endpoint == "esearch" and entry.query_id:
                 store.add_membership(con, entry.query_id, esearch_ids(body))

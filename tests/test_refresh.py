@@ -78,6 +78,23 @@ def test_first_run_pulls_every_matching_record_once(twin, twin_config):
         assert archive.object_path(e.sha256).exists()
         assert "api_key" not in e.params
     assert {e.endpoint for e in entries} == {"esearch", "efetch"}
+    con = duckdb.connect(str(twin_config.store), read_only=True)
+    mirrored = con.execute("SELECT seq, sha256, endpoint FROM raw_manifest ORDER BY seq").fetchall()
+    con.close()
+    assert mirrored == [(e.seq, e.sha256, e.endpoint) for e in entries]
+
+
+def test_manifest_rows_a_killed_run_had_not_mirrored_are_mirrored_by_the_next(twin, twin_config):
+    refresh(twin_config, [KETAMINE], twin.today)
+    con = duckdb.connect(str(twin_config.store))
+    con.execute("DELETE FROM raw_manifest WHERE seq > 2")  # as if killed before mirroring
+    con.close()
+    refresh(twin_config, [KETAMINE], twin.today)
+    entries = list(RawArchive(twin_config.raw_dir).entries())
+    con = duckdb.connect(str(twin_config.store), read_only=True)
+    assert [r[0] for r in con.execute("SELECT seq FROM raw_manifest ORDER BY seq").fetchall()] == \
+        [e.seq for e in entries]
+    con.close()
     # readers get a published snapshot with the same rows
     assert table_rows(twin_config.snapshot, "articles") == table_rows(twin_config.store, "articles")
 
