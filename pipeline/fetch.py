@@ -31,6 +31,10 @@ EARLIEST = date(1800, 1, 1)  # PubMed's mindate must be set when maxdate is; not
 FETCH_BATCH = 1000  # ids per EFetch POST: 1 request per 1,000 new records
 PARALLEL_FROM = 3000  # records in a pull from which parsing moves to worker processes
 PARSE_WORKERS = 2
+# Records landed per commit. A DuckDB commit of one 1,000-record body cost more CPU than parsing
+# it (its WAL write, then checkpoints); a killed run loses at most this many records' work,
+# which the next run repeats.
+COMMIT_EVERY = 50_000
 
 
 def _say(progress, msg: str) -> None:
@@ -70,11 +74,15 @@ def _refresh(con, result, config, queries, today, client, progress, cap) -> None
         context["last_sha"] = entry.sha256
         unmirrored.append(entry)
 
-    def mirror():
+    def mirror(in_transaction: bool = False):
         batch = []
         while unmirrored:
             batch.append(unmirrored.popleft())
-        store_manifest_rows(con, batch)
+        if batch and in_transaction:
+            store_manifest_rows(con, batch)
+        elif batch:
+            with store.transaction(con):
+                store_manifest_rows(con, batch)
 
     if client is None:
         client = EutilsClient(config, on_response=on_response, batch_size=FETCH_BATCH)
@@ -187,13 +195,21 @@ def _fetch_all(con, client, pending: list[int], context: dict, result, progress,
     in_flight: deque = deque()
     failed: set[int] = set()
     done, t0 = 0, time.monotonic()
+    uncommitted = None  # records landed in the open transaction; None: no transaction open
 
     def land(steps, got, sha):
-        nonlocal done
-        mirror()  # the response's manifest row lands no later than its records
+        nonlocal done, uncommitted
+        if uncommitted is None:
+            con.execute("BEGIN")
+            uncommitted = 0
+        mirror(in_transaction=True)  # the response's manifest row lands with its records
         result.add(store.apply_steps(con, steps, sha))
         result.fetched += len(got)
         done += len(got)
+        uncommitted += len(got)
+        if uncommitted >= COMMIT_EVERY:
+            con.execute("COMMIT")
+            uncommitted = None
         _say(progress, f"  {min(done, len(pending))}/{len(pending)} records "
                        f"({done / max(time.monotonic() - t0, 1e-9):,.0f}/s)")
 
@@ -218,7 +234,12 @@ def _fetch_all(con, client, pending: list[int], context: dict, result, progress,
         while in_flight:
             future, got, sha = in_flight.popleft()
             land(future.result(), got, sha)
+        if uncommitted is not None:
+            con.execute("COMMIT")
+            uncommitted = None
     finally:
+        if uncommitted is not None:
+            con.execute("ROLLBACK")
         while producer.is_alive():  # unblock a producer stuck on a full queue
             try:
                 bodies.get(timeout=0.1)

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
@@ -66,6 +67,22 @@ def open_store(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
 
 # --- loading parsed records -------------------------------------------------------------------
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    """BEGIN … COMMIT, or ROLLBACK when the block raises."""
+    con.execute("BEGIN")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+# The loaders below run inside the caller's transaction: a refresh lands many EFetch bodies per
+# commit, because each DuckDB commit of a small batch cost more CPU than parsing it.
+
+
 def upsert_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table],
                   raw_sha256: str | None) -> int:
     """Upsert one batch (``rows.article_tables``) keyed on PMID. A stored record newer than the
@@ -73,37 +90,32 @@ def upsert_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table],
     converges."""
     if tables["articles"].num_rows == 0:
         return 0
-    con.execute("BEGIN")
+    con.register("incoming_articles", tables["articles"])
     try:
-        con.register("incoming_articles", tables["articles"])
         existing = con.execute(
             "SELECT a.pmid, (a.date_revised, a.pmid_version) > "
             "(TRY_CAST(i.date_revised AS DATE), i.pmid_version) AS stale "
             "FROM articles a JOIN incoming_articles i USING (pmid)").fetchall()
-        stale = [pmid for pmid, is_stale in existing if is_stale]
-        if stale:
-            con.execute("ROLLBACK")
-            con.unregister("incoming_articles")
-            drop = pa.array(stale, pa.int64())
-            return upsert_tables(con, {name: t.filter(pc.invert(pc.is_in(t["pmid"], drop)))
-                                       for name, t in tables.items()}, raw_sha256)
-        if existing:  # new records (the common case of a pull) have nothing to replace
-            replaced = [pmid for pmid, _ in existing]
-            for table in ("articles", "article_sources") + CHILD_TABLES:
-                con.execute(f"DELETE FROM {table} WHERE pmid IN (SELECT unnest(?::BIGINT[]))",
-                            [replaced])
-        if raw_sha256:
-            con.execute("INSERT INTO article_sources SELECT pmid, ? FROM incoming_articles",
-                        [raw_sha256])
-        for name, tbl in tables.items():
-            view = f"incoming_{name}"
-            con.register(view, tbl)
+    finally:
+        con.unregister("incoming_articles")
+    stale = [pmid for pmid, is_stale in existing if is_stale]
+    if stale:
+        drop = pa.array(stale, pa.int64())
+        return upsert_tables(con, {name: t.filter(pc.invert(pc.is_in(t["pmid"], drop)))
+                                   for name, t in tables.items()}, raw_sha256)
+    if existing:  # new records (the common case of a pull) have nothing to replace
+        replaced = [pmid for pmid, _ in existing]
+        for table in ("articles", "article_sources") + CHILD_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE pmid IN (SELECT unnest(?::BIGINT[]))", [replaced])
+    for name, tbl in tables.items():
+        view = f"incoming_{name}"
+        con.register(view, tbl)
+        try:
             con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {view}")
+            if raw_sha256 and name == "articles":
+                con.execute(f"INSERT INTO article_sources SELECT pmid, ? FROM {view}", [raw_sha256])
+        finally:
             con.unregister(view)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return tables["articles"].num_rows
 
 
@@ -111,12 +123,10 @@ def apply_deletions(con: duckdb.DuckDBPyConnection, pmids: Iterable[int], raw_sh
     pmids = sorted(set(int(p) for p in pmids))
     if not pmids:
         return 0
-    con.execute("BEGIN")
     con.execute("CREATE OR REPLACE TEMP TABLE gone AS SELECT unnest(?::BIGINT[]) AS pmid", [pmids])
     for table in ("articles", "article_sources", "query_articles", "tags", "claim_directions") + CHILD_TABLES:
         con.execute(f"DELETE FROM {table} WHERE pmid IN (SELECT pmid FROM gone)")
     con.execute("INSERT OR REPLACE INTO deleted_citations SELECT pmid, ? FROM gone", [raw_sha256])
-    con.execute("COMMIT")
     return len(pmids)
 
 
@@ -129,6 +139,7 @@ def quarantine(con: duckdb.DuckDBPyConnection, rows: list[dict], *, stage: str, 
 
 
 def apply_steps(con: duckdb.DuckDBPyConnection, steps: list[tuple], raw_sha256: str | None) -> dict:
+    """Apply ``rows.prepare_events`` steps in order, inside the caller's transaction."""
     counts = {"loaded": 0, "deleted": 0, "quarantined": 0}
     for step in steps:
         if step[0] == "upsert":
@@ -142,9 +153,11 @@ def apply_steps(con: duckdb.DuckDBPyConnection, steps: list[tuple], raw_sha256: 
 
 def load_events(con: duckdb.DuckDBPyConnection, events: Iterable[dict], raw_sha256: str | None,
                 batch_size: int = 2000) -> dict:
-    """Consume ``pipeline.parse.iter_pubmed`` events: upsert articles in batches, apply
-    DeleteCitation blocks, send bad records to quarantine. Returns counts per kind."""
-    return apply_steps(con, prepare_events(events, batch_size), raw_sha256)
+    """Consume ``pipeline.parse.iter_pubmed`` events in one transaction: upsert articles in
+    batches, apply DeleteCitation blocks, send bad records to quarantine. Returns counts."""
+    steps = prepare_events(events, batch_size)
+    with transaction(con):
+        return apply_steps(con, steps, raw_sha256)
 
 
 def add_membership(con: duckdb.DuckDBPyConnection, query_id: str, pmids: Iterable[int]) -> None:

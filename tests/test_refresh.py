@@ -212,9 +212,10 @@ def test_readers_are_never_refused_during_a_run(twin, twin_config):
     assert reads[-1] >= reads[0]
 
 
-def test_parallel_parsing_of_a_big_pull_gives_the_same_rows(twin, twin_config, tmp_path, monkeypatch):
-    serial = refresh(twin_config, [YEAR_2021], twin.today, batch_size=100)
+def test_parallel_parsing_and_commit_size_give_the_same_rows(twin, twin_config, tmp_path, monkeypatch):
+    serial = refresh(twin_config, [YEAR_2021], twin.today, batch_size=100)  # one commit
     monkeypatch.setattr(fetch, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(fetch, "COMMIT_EVERY", 250)  # a commit every third body
     parallel_cfg = twin_config.with_overrides(data_dir=str(tmp_path / "parallel"))
     parallel = refresh(parallel_cfg, [YEAR_2021], twin.today, batch_size=100)
     assert serial.status == parallel.status == "ok" and parallel.fetched == serial.fetched > 700
