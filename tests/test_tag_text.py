@@ -44,9 +44,35 @@ def test_language_check():
     ("This retrospective case-series has demonstrated", "caseseries"),
     ("Twelve adult male Sprague-Dawley rats received ketamine", "animal"),
     ("20 participants will be randomly assigned", "protocol"),
+    # Sentences from real train/dev-split PubMed records.
+    ("The following regimens were randomly administered to 271 men with gonococcal urethritis", "rct"),
+    ("BACKGROUND: In a recent phase III trial (NCT02020889) 53% of mepolizumab-treated versus 19% of "
+     "placebo-treated patients", "trialreg"),
+    ("We conducted meta-analyses using a random-effects model to derive estimates of effect size.", "meta"),
+    ("The Cochrane Vascular Information Specialist searched the Cochrane Vascular Specialised Register, CENTRAL, "
+     "MEDLINE, Embase, AMED and CINAHL databases", "dbsearch"),
+    ("Results: Twelve studies were included.", "synth"),
+    ("Scientific databases including MEDLINE, PubMed, CINAHL, and The Cochrane Library were systematically "
+     "searched up to April 2019.", "sysrev"),
+    ("We report a case of St Louis encephalitis in a 4-year-old child", "onecase"),
+    ("Editorial: Why JAACAP Published an \"Inconclusive\" Trial", "editorial"),
+    ("This study was conducted to determine the feasibility of using alert, conscious ponies as a model for "
+     "septic shock in man.", "animal"),
 ])
 def test_cues(text, cue):
     assert cue in cues(grams(words(text)), text)
+
+
+@pytest.mark.parametrize("text,cue", [
+    # Real titles where a cue word means something else.
+    ("Prevention of rhesus isoimmunization with intravenous anti-D gammaglobulin.", "animal"),
+    ("Effect of prostaglandin I2 on ovine placental vasculature.", "meta"),
+    ("Apomorpine inhibits the prolactin but not the TSH response to thyrotropin releasing hormone.", "editorial"),
+    ("We present a new high pressure liquid chromatography (HPLC) method for the simultaneous analysis of "
+     "primidone", "onecase"),
+])
+def test_cue_words_in_other_senses_are_not_cues(text, cue):
+    assert cue not in cues(grams(words(text)), text)
 
 
 @pytest.mark.parametrize("text,n,phrase", [

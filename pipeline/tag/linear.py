@@ -73,34 +73,48 @@ class LinearModel:
 
 
 class JointScorer:
-    """Several models over the same tokens, looked up with one dictionary probe per token.
+    """Several models over the same tokens, scored with one dictionary probe per token.
 
     Looking a record's ~800 tokens up costs more than the arithmetic; the design and population
-    models share most of their vocabulary, so one merged vocabulary halves that cost.
+    models share most of their vocabulary, so one merged vocabulary halves that cost. All models'
+    weights, and a column per model counting the tokens it knows, sit side by side in one matrix
+    so a record costs one row gather and one sum whatever the number of models.
     """
 
     def __init__(self, models: dict[str, LinearModel]):
         self.models = models
         tokens = sorted(set().union(*(m.vocab for m in models.values())))
-        self.vocab = {t: i for i, t in enumerate(tokens)}
-        self.weights, self.present = {}, {}
+        # Row 0 stays zero and no token maps to it, so `filter(None, ...)` drops unknown tokens.
+        self.vocab = {t: i + 1 for i, t in enumerate(tokens)}
+        width = sum(len(m.classes) for m in models.values()) + len(models)
+        self.matrix = np.zeros((len(tokens) + 1, width))
+        self.columns: dict[str, tuple[slice, int]] = {}
+        col, count_col = 0, width - len(models)
         for name, m in models.items():
-            w = np.zeros((len(tokens), len(m.classes)))
-            present = np.zeros(len(tokens))
             rows = [self.vocab[t] for t in m.vocab]
-            w[rows] = m.weights[[m.vocab[t] for t in m.vocab]]
-            present[rows] = 1.0
-            self.weights[name], self.present[name] = w, present
+            self.matrix[rows, col:col + len(m.classes)] = m.weights[[m.vocab[t] for t in m.vocab]]
+            self.matrix[rows, count_col] = 1.0
+            self.columns[name] = (slice(col, col + len(m.classes)), count_col)
+            col += len(m.classes)
+            count_col += 1
 
     def indices(self, tokens: set[str]) -> np.ndarray:
-        vocab = self.vocab
-        found = vocab.keys() & tokens
-        return np.fromiter(map(vocab.__getitem__, found), dtype=np.intp, count=len(found))
+        return np.fromiter(filter(None, map(self.vocab.get, tokens)), dtype=np.intp)
+
+    def predict_all(self, idx: np.ndarray) -> dict[str, tuple[str, float]]:
+        """Every model's (label, probability) for one record's `indices()`."""
+        sums = self.matrix.take(idx, axis=0).sum(axis=0) if len(idx) else np.zeros(self.matrix.shape[1])
+        return {name: self._predict(name, sums) for name in self.models}
 
     def predict(self, name: str, idx: np.ndarray) -> tuple[str, float]:
+        sums = self.matrix.take(idx, axis=0).sum(axis=0) if len(idx) else np.zeros(self.matrix.shape[1])
+        return self._predict(name, sums)
+
+    def _predict(self, name: str, sums: np.ndarray) -> tuple[str, float]:
         m = self.models[name]
-        n = float(self.present[name].take(idx).sum()) if len(idx) else 0.0
-        s = m.intercept + (self.weights[name].take(idx, axis=0).sum(axis=0) / math.sqrt(n) if n else 0.0)
+        cols, count_col = self.columns[name]
+        n = sums[count_col]
+        s = m.intercept + sums[cols] / math.sqrt(n) if n else m.intercept
         p = np.exp(s - s.max())
         best = int(p.argmax())
         return m.classes[best], float(p[best] / p.sum())
