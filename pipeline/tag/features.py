@@ -109,12 +109,16 @@ for _name, _phrases in _CUES.items():
 _ALL_PHRASES = frozenset(_CUE_OF)
 # Only triples starting with one of these words can be a cue: the rest need not be built.
 _TRIPLE_STARTS = frozenset(p.split()[0] for phrases in _CUES.values() for p in phrases if p.count(" ") == 2)
-# Cues inside a hyphenated token ("a 45-year-old woman"), looked for in the raw text instead.
-_INFIXES = {"casereport": ("-year-old", "-month-old", "-week-old", "-day-old"),
-            "aged": ("-year-old", "-month-old"),
-            # Trial registry numbers, case kept so "nct" inside a word cannot match.
-            "trialreg": ("NCT0", "ISRCTN", "ChiCTR", "ACTRN", "EudraCT", "DRKS0", "IRCT2", "UMIN0", "CTRI/",
-                         "ClinicalTrials.gov", "clinicaltrials.gov", "PACTR", "JRCT", "jRCT")}
+# Cues inside a hyphenated token ("a 45-year-old woman") or an identifier ("NCT02020889"), looked
+# for in the raw text instead: (cue, a substring all its infixes share, the infixes). The shared
+# substring is one scan that usually rules the whole group out.
+_INFIXES = (
+    ("casereport", "-old", ("-year-old", "-month-old", "-week-old", "-day-old")),
+    ("aged", "-old", ("-year-old", "-month-old")),
+    # Trial registry numbers, case kept so "nct" inside a word cannot match.
+    ("trialreg", "CT", ("NCT0", "ISRCTN", "ChiCTR", "ACTRN", "EudraCT", "IRCT2", "CTRI/", "PACTR", "JRCT", "jRCT")),
+    ("trialreg", "", ("DRKS0", "UMIN0", "linicalTrials.gov", "linicaltrials.gov")),
+)
 
 
 def grams(seq: list[str]) -> tuple[set[str], set[str]]:
@@ -133,7 +137,9 @@ def cues(found_in: tuple[set[str], set[str]], text: str = "") -> set[str]:
     for phrase in _ALL_PHRASES.intersection(pairs) | _ALL_PHRASES.intersection(triples):
         found.update(_CUE_OF[phrase])
     if text:
-        found.update(name for name, infixes in _INFIXES.items() if any(i in text for i in infixes))
+        for name, gate, infixes in _INFIXES:
+            if name not in found and gate in text and any(map(text.__contains__, infixes)):
+                found.add(name)
     return found
 
 
