@@ -138,5 +138,5 @@ def test_joint_scorer_matches_each_model():
     for tokens in ({"a"}, {"a", "b", "zzz"}, {"c"}, set()):
         idx = joint.indices(tokens)
         for name, model in (("a", a), ("b", b)):
-            label, p = joint.predict(name, idx)
+            label, p, _ = joint.predict(name, idx)
             assert (label, round(p, 9)) == (model.predict(tokens)[0], round(model.predict(tokens)[1], 9))

@@ -101,23 +101,25 @@ class JointScorer:
     def indices(self, tokens: set[str]) -> np.ndarray:
         return np.fromiter(filter(None, map(self.vocab.get, tokens)), dtype=np.intp)
 
-    def predict_all(self, idx: np.ndarray) -> dict[str, tuple[str, float]]:
-        """Every model's (label, probability) for one record's `indices()`."""
+    def predict_all(self, idx: np.ndarray) -> dict[str, tuple[str, float, dict[str, float]]]:
+        """Every model's (label, its probability, every class's probability) for one record's
+        `indices()`, as `LinearModel.predict` gives them."""
         sums = self.matrix.take(idx, axis=0).sum(axis=0) if len(idx) else np.zeros(self.matrix.shape[1])
         return {name: self._predict(name, sums) for name in self.models}
 
-    def predict(self, name: str, idx: np.ndarray) -> tuple[str, float]:
+    def predict(self, name: str, idx: np.ndarray) -> tuple[str, float, dict[str, float]]:
         sums = self.matrix.take(idx, axis=0).sum(axis=0) if len(idx) else np.zeros(self.matrix.shape[1])
         return self._predict(name, sums)
 
-    def _predict(self, name: str, sums: np.ndarray) -> tuple[str, float]:
+    def _predict(self, name: str, sums: np.ndarray) -> tuple[str, float, dict[str, float]]:
         m = self.models[name]
         cols, count_col = self.columns[name]
         n = sums[count_col]
         s = m.intercept + sums[cols] / math.sqrt(n) if n else m.intercept
         p = np.exp(s - s.max())
+        p /= p.sum()
         best = int(p.argmax())
-        return m.classes[best], float(p[best] / p.sum())
+        return m.classes[best], float(p[best]), dict(zip(m.classes, p.tolist()))
 
 
 def design_matrix(token_lists, vocab: dict[str, int]):
