@@ -51,7 +51,9 @@ def apply_rules(design: str, confidence: float, found: set[str], title_cues: set
     if "onecase" in title_cues and design != "case_report":
         # A title naming "a case report" outranks a trial the case was part of.
         return "case_report", max(confidence, _OVERRIDE_CONFIDENCE)
-    trial = "rct" in found or ("trialreg" in found and "rand" in found and "retro" not in found)
+    # Randomisation plus blinding, a registry number or the word "trial" is a randomized trial
+    # (17 of 19 and 30 of 37 such train/dev records outside reviews), whatever the wording.
+    trial = "rct" in found or ("rand" in found and "retro" not in found and bool(found & {"blind", "trialreg", "trial"}))
     if design == "lab_experiment" and "animal" in found and "human" not in found:
         trial = False  # animals randomly assigned to groups: an experiment, not a clinical trial
     if trial and design not in ("meta_analysis", "systematic_review", "protocol", "guideline", "case_report"):

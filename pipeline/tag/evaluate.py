@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from pipeline.config import REPO_ROOT
 
 from . import TAGGER_VERSION, load_models, tag_input
-from .corpus import TEST, TRAIN, evidence_examples, record_examples, shared_dir
+from .corpus import DEV, TEST, TRAIN, evidence_examples, record_examples, shared_dir
 from .direction import DIRECTIONS, direction_for, map_effect, prepare
 from .effect import EFFECTS
 from .text import TagInput
@@ -82,13 +82,13 @@ def section(title: str, gold, pred, labels, majority: str,
     return text, scores
 
 
-def evaluate_records(records, models) -> tuple[list[str], dict]:
+def evaluate_records(records, models, split: str = TEST) -> tuple[list[str], dict]:
     from .design import DESIGNS
 
     out, targets = [], {}
     train_designs = Counter(ex.design for ex in records if ex.split == TRAIN)
     train_pops = Counter(ex.population for ex in records if ex.split == TRAIN and ex.population)
-    test = [ex for ex in records if ex.split == TEST]
+    test = [ex for ex in records if ex.split == split]
     predicted = {ex.pmid: tag_input(text_only(ex.inp), None, models) for ex in test}
     as_nlm = lambda d: _AS_NLM_WOULD_LABEL.get(d, d)  # noqa: E731
     labels = [d for d in DESIGNS if d not in _AS_NLM_WOULD_LABEL]
@@ -151,8 +151,8 @@ def _claim_direction(ex) -> str:
     return ("decrease", "increase", "no_difference")[int(hashlib.sha256(str(ex.prompt_id).encode()).hexdigest(), 16) % 3]
 
 
-def evaluate_direction(evidence, models) -> tuple[list[str], dict]:
-    test = [ex for ex in evidence if ex.split == TEST]
+def evaluate_direction(evidence, models, split: str = TEST) -> tuple[list[str], dict]:
+    test = [ex for ex in evidence if ex.split == split]
     train_major = Counter(ex.label for ex in evidence if ex.split == TRAIN).most_common(1)[0][0]
     model = models["effect"]
     gold = [ex.label for ex in test]
@@ -292,7 +292,11 @@ unit tests check it on real sentences instead.
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.tag.evaluate", description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--split", choices=(TEST, DEV), default=TEST,
+                        help="score the dev split instead (what tuning looked at); the docs report test")
     args = parser.parse_args(argv)
+    if args.split != TEST and args.out == DEFAULT_OUT:
+        parser.error("--split dev needs --out: docs/evaluation.md reports the test split")
     shared = shared_dir()
     if shared is None:
         print("evaluate: no shared data folder (set KETAMINE_SHARED_DIR)", file=sys.stderr)
@@ -300,8 +304,8 @@ def main(argv=None) -> int:
     models = load_models()
     records = record_examples(shared)
     evidence = evidence_examples(shared)
-    record_sections, targets = evaluate_records(records, models)
-    direction_sections, dir_targets = evaluate_direction(evidence, models)
+    record_sections, targets = evaluate_records(records, models, args.split)
+    direction_sections, dir_targets = evaluate_direction(evidence, models, args.split)
     counts = {"records": len(records), **Counter(ex.split for ex in records),
               "evidence": len(evidence), "evidence_test": sum(ex.split == TEST for ex in evidence)}
     args.out.write_text(render(record_sections, targets, direction_sections, dir_targets, counts))

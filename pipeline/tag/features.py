@@ -78,7 +78,8 @@ _CUE_PHRASES: dict[str, str] = {
     "review": "review|reviews|reviewed|we discuss|is discussed|are discussed|overview|current knowledge"
               "|the literature|recent advances|state of the",
     "editorial": "editorial|commentary|in reply|reply to|author reply|authors reply|comment on|letter to the editor"
-                 "|dear editor",
+                 "|dear editor|letter regarding|response to the letter|author response|authors response"
+                 "|response to comment|response to comments|letter to editor",
     "opinion": "editorial|commentary|comment on|letter|in reply|in response to|viewpoint|perspective|we argue|i argue"
                "|opinion|dear editor|the editor",
     "animal": "rat|rats|mice|mouse|murine|rodent|rodents|dog|dogs|canine|cat|cats|feline|rabbit|rabbits|monkey|monkeys"
