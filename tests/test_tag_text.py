@@ -135,8 +135,10 @@ def test_joint_scorer_matches_each_model():
     b = LinearModel(["p", "q", "r"], {"b": 0, "c": 1}, np.array([[1.0, 0.0, -1.0], [0.3, 0.2, 0.1]]),
                     np.zeros(3))
     joint = JointScorer({"a": a, "b": b})
-    for tokens in ({"a"}, {"a", "b", "zzz"}, {"c"}, set()):
-        idx = joint.indices(tokens)
-        for name, model in (("a", a), ("b", b)):
-            label, p, _ = joint.predict(name, idx)
-            assert (label, round(p, 9)) == (model.predict(tokens)[0], round(model.predict(tokens)[1], 9))
+    for by_hash in (True, False):  # the hash lookup and the dict it falls back on agree
+        joint._by_hash = by_hash
+        for tokens in ({"a"}, {"a", "b", "zzz"}, {"c"}, set(), ["c", "c", "a"]):
+            idx = joint.indices(tokens)
+            for name, model in (("a", a), ("b", b)):
+                label, p, _ = joint.predict(name, idx)
+                assert (label, round(p, 9)) == (model.predict(tokens)[0], round(model.predict(tokens)[1], 9))
