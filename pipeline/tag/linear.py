@@ -134,11 +134,13 @@ class JointScorer:
         m = self.models[name]
         cols, count_col = self.columns[name]
         n = sums[count_col]
-        s = m.intercept + sums[cols] / math.sqrt(n) if n else m.intercept
-        p = np.exp(s - s.max())
-        p /= p.sum()
-        best = int(p.argmax())
-        return m.classes[best], float(p[best]), dict(zip(m.classes, p.tolist()))
+        scores = (m.intercept + sums[cols] / math.sqrt(n) if n else m.intercept).tolist()
+        # A softmax over a dozen numbers: plain floats beat numpy's per-call overhead here.
+        top = max(scores)
+        exps = [math.exp(x - top) for x in scores]
+        total = sum(exps)
+        best = scores.index(top)
+        return m.classes[best], exps[best] / total, {c: e / total for c, e in zip(m.classes, exps)}
 
 
 def design_matrix(token_lists, vocab: dict[str, int]):
