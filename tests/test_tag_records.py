@@ -101,6 +101,9 @@ def test_meta_analysis_without_publication_type_is_found_in_text():
 
 @pytest.mark.parametrize("pmid,design", [
     (34092549, "protocol"), (32687801, "rct"), (33294991, "meta_analysis"), (31177198, "case_report"),
+    (405433, "rct"),  # 1970s: "regimens were randomly administered to 271 men"
+    (34095361, "case_report"),  # "...: A case report." whose patient was in a randomized trial
+    (32497602, "opinion"),  # "Editorial: Why JAACAP Published an 'Inconclusive' Trial"
 ])
 def test_design_from_text_alone(pmid, design):
     out = tag_record(text_only(RECORDS[pmid]))
@@ -114,7 +117,8 @@ def test_case_series_named_in_text():
     assert out["sample_size"] == 29
 
 
-@pytest.mark.parametrize("pmid,population", [(409837, "animal"), (32687801, "human"), (34034067, "human")])
+@pytest.mark.parametrize("pmid,population", [(409837, "animal"), (32687801, "human"), (34034067, "human"),
+                                            (400575, "animal")])
 def test_population_from_text_alone(pmid, population):
     assert tag_record(text_only(RECORDS[pmid]))["population"] == population
 

@@ -25,7 +25,7 @@ __all__ = ["TAGGER_VERSION", "tag_record", "tag_input", "load_models", "MODELS_D
 MODELS_DIR = Path(__file__).with_name("models")
 _MODEL_FILES = ("design.json.gz", "population.json.gz", "effect.json.gz")
 # Bump the first part when rules change; the digest follows the trained artefacts.
-_RULES_VERSION = "1"
+_RULES_VERSION = "2"
 
 
 def _artefact_digest() -> str:
@@ -84,7 +84,7 @@ def tag_input(inp: TagInput, claims=None, models: dict | None = None) -> dict:
     tokens, found, title_cues = (record_tokens(text_inp, title_words, body_words) if has_text
                                  else (set(), set(), set()))
     joint = models["joint"]
-    idx = joint.indices(tokens) if has_text else []
+    predicted = joint.predict_all(joint.indices(tokens)) if has_text else {}
 
     indexed = design_mod.from_indexer(inp)
     if indexed is not None and indexed[0] == "narrative_review" and not inp.mesh and found & {"sysrev", "meta"}:
@@ -94,7 +94,7 @@ def tag_input(inp: TagInput, claims=None, models: dict | None = None) -> dict:
     if indexed is not None:
         design, design_conf, design_source = indexed[0], indexed[1], "indexer"
     elif has_text:
-        design, design_conf = design_mod.from_text(joint.predict("design", idx), found, title_cues)
+        design, design_conf = design_mod.from_text(predicted["design"], found, title_cues)
         design_source = "text"
     else:
         design, design_conf, design_source = "other", 0.0, "text"
@@ -103,7 +103,7 @@ def tag_input(inp: TagInput, claims=None, models: dict | None = None) -> dict:
     if population is not None:
         population_source = "indexer"
     elif has_text:
-        population, _ = population_mod.from_text(joint.predict("population", idx), bool(text_inp.abstract))
+        population, _ = population_mod.from_text(predicted["population"], bool(text_inp.abstract))
         population_source = "text"
     else:
         population, population_source = "unknown", "text"

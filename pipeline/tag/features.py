@@ -8,21 +8,41 @@ regexes: set intersections are what keep tagging above 2,000 records a second.
 """
 from __future__ import annotations
 
+from itertools import compress
+
 from .text import TagInput, words
 
 # name → the words, or word sequences of up to three words, that signal it (after `words()`,
 # so punctuation is gone: "randomized, double-blind" is "randomized double-blind").
 _CUE_PHRASES: dict[str, str] = {
     "meta": "meta-analysis|meta-analyses|meta-analytic|metaanalysis|meta analysis|meta analyses|network meta-analysis"
-            "|pooled analysis",
+            "|pooled analysis|meta-regression|random-effects|random effects|random-effect|fixed-effects|fixed-effect"
+            "|forest plot|funnel plot|pooled odds|pooled risk|pooled relative|pooled prevalence|pooled estimate"
+            "|pooled estimates|pooled effect|pooled hazard|pooled mean|pooled sensitivity|pooled incidence"
+            "|standardized mean|standardised mean",
     "sysrev": "systematic review|systematic reviews|systematically reviewed|systematic literature|systematic search"
+              "|systematically searched"
               "|scoping review|umbrella review|searched pubmed|searched medline|searched embase|prisma"
-              "|databases were searched|medline embase|pubmed embase|cochrane library|web of science",
+              "|databases were searched|medline embase|pubmed embase",
+    # Evidence-synthesis vocabulary: one alone is weak ("a literature search"), a database list
+    # together with a statement about included studies is a systematic review.
+    "dbsearch": "embase|cinahl|psycinfo|scopus|web of science|cochrane library|cochrane central|medline|pubmed"
+                "|electronic databases|databases|searched the|literature search|from inception|google scholar",
+    "synth": "included studies|studies were included|articles were included|trials were included|eligible studies"
+             "|studies met|risk of bias|newcastle-ottawa|prospero|grade approach|studies included|studies involving"
+             "|inclusion criteria|quality assessment|were identified|records were|full-text",
     "rand": "randomized|randomised|randomly assigned|randomly allocated|randomly divided|allocated at random"
             "|at random to|at random into|randomization|randomisation|randomly",
     "rct": "randomized controlled|randomised controlled|randomized clinical|randomised clinical|randomized double-blind"
            "|randomised double-blind|randomized placebo-controlled|randomised placebo-controlled|randomized trial"
-           "|randomised trial|randomized crossover|randomly assigned|were randomized|were randomised|rct|rcts",
+           "|randomised trial|randomized crossover|randomly assigned|were randomized|were randomised|rct|rcts"
+           "|randomly allocated|randomized study|randomised study|prospective randomized|prospective randomised"
+           "|randomized prospective|randomised prospective|double-blind randomized|double-blind randomised"
+           "|randomized comparison|randomized fashion|randomised fashion|cluster randomized|cluster-randomized"
+           "|cluster randomised|cluster-randomised|randomized multicenter|randomized multicentre"
+           "|randomised multicentre|randomized open-label|randomised open-label|randomized pilot|randomised pilot"
+           "|randomized phase|randomised phase|randomized into|randomised into|randomly administered"
+           "|randomly given|random order|randomly received",
     "blind": "double-blind|double blind|single-blind|single blind|triple-blind|placebo-controlled|placebo controlled"
              "|double-masked|double-blinded|single-blinded",
     "placebo": "placebo",
@@ -37,6 +57,11 @@ _CUE_PHRASES: dict[str, str] = {
                   "|are described|author reports|authors report|authors describe|unusual case|rare case|two cases"
                   "|three cases|four cases|two patients|three patients",
     "caseseries": "case series|case-series",
+    # One patient, said outright: stronger than "casereport", which also fires on "two patients".
+    "onecase": "case report|we report a case|we present a case|we describe a case|report a case|present a case"
+               "|describe a case|reported a case|report the case|present the case|describe the case"
+               "|case presentation|a case of",
+    "wereport": "we report|we present|we describe|herein we|here we report|here we present|here we describe",
     "chartreview": "retrospective review|retrospectively reviewed|chart review|consecutive patients|consecutive cases"
                    "|we reviewed|records were reviewed",
     "cohort": "cohort|cohorts|prospectively followed|prospective study|prospective observational|followed up"
@@ -52,13 +77,24 @@ _CUE_PHRASES: dict[str, str] = {
                  "|position paper|best practice|best practices",
     "review": "review|reviews|reviewed|we discuss|is discussed|are discussed|overview|current knowledge"
               "|the literature|recent advances|state of the",
+    "editorial": "editorial|commentary|in reply|reply to|author reply|authors reply|comment on|letter to the editor"
+                 "|dear editor|letter regarding|response to the letter|author response|authors response"
+                 "|response to comment|response to comments|letter to editor",
     "opinion": "editorial|commentary|comment on|letter|in reply|in response to|viewpoint|perspective|we argue|i argue"
                "|opinion|dear editor|the editor",
     "animal": "rat|rats|mice|mouse|murine|rodent|rodents|dog|dogs|canine|cat|cats|feline|rabbit|rabbits|monkey|monkeys"
               "|primate|primates|macaque|macaques|pig|pigs|piglet|piglets|swine|porcine|sheep|ovine|lamb|lambs|ewe"
               "|ewes|cattle|cow|cows|calves|bovine|horse|horses|equine|hamster|hamsters|chick|chicks|chicken"
               "|chickens|zebrafish|frog|frogs|xenopus|drosophila|animal|animals|sprague-dawley|wistar|guinea-pig"
-              "|guinea-pigs|guinea pigs|c57bl",
+              "|guinea-pigs|guinea pigs|c57bl|pony|ponies|baboon|baboons|marmoset|marmosets|ferret|ferrets|gerbil"
+              "|gerbils|goat|goats|quail|pigeon|pigeons|duck|ducks|ducklings|turkeys|cockerel|cockerels|hen|hens"
+              "|trout|goldfish|teleost|insect|insects|larvae|larval|snail|snails|toad|toads"
+              "|lizard|lizards|turtle|turtles|bats|deer|camel|camels|buffaloes|rhesus monkey|cynomolgus|squirrel"
+              "|squirrels|opossum|mink|heifer|heifers|bulls|steers|foal|foals|puppies|kitten|kittens"
+              "|beagle|beagles|mongrel|minipig|minipigs|broiler|broilers|poultry|livestock|veterinary"
+              "|invertebrates|amphibian|avian|mus musculus"
+              "|knockout mice|transgenic mice|wild-type mice|nude mice|balb c|long-evans|dogs were|rats were"
+              "|mice were",
     "invitro": "in vitro|cultured|cell line|cell lines|cell culture|cell cultures|isolated perfused|homogenate"
                "|homogenates|slices|microsomes|microsomal",
     "human": "patient|patients|women|men|woman|man|children|child|infant|infants|volunteers|volunteer|participants"
@@ -74,16 +110,25 @@ for _name, _phrases in _CUES.items():
 _ALL_PHRASES = frozenset(_CUE_OF)
 # Only triples starting with one of these words can be a cue: the rest need not be built.
 _TRIPLE_STARTS = frozenset(p.split()[0] for phrases in _CUES.values() for p in phrases if p.count(" ") == 2)
-# Cues inside a hyphenated token ("a 45-year-old woman"), looked for in the raw text instead.
-_INFIXES = {"casereport": ("-year-old", "-month-old", "-week-old", "-day-old")}
+# Cues inside a hyphenated token ("a 45-year-old woman") or an identifier ("NCT02020889"), looked
+# for in the raw text instead: (cue, a substring all its infixes share, the infixes). The shared
+# substring is one scan that usually rules the whole group out.
+_INFIXES = (
+    ("casereport", "-old", ("-year-old", "-month-old", "-week-old", "-day-old")),
+    ("aged", "-old", ("-year-old", "-month-old")),
+    # Trial registry numbers, case kept so "nct" inside a word cannot match.
+    ("trialreg", "CT", ("NCT0", "ISRCTN", "ChiCTR", "ACTRN", "EudraCT", "IRCT2", "CTRI/", "PACTR", "JRCT", "jRCT")),
+    ("trialreg", "", ("DRKS0", "UMIN0", "linicalTrials.gov", "linicaltrials.gov")),
+)
 
 
 def grams(seq: list[str]) -> tuple[set[str], set[str]]:
     """(words and word pairs, the word triples cue phrases can be), joined by a space."""
     pairs = set(seq)
     pairs.update([f"{a} {b}" for a, b in zip(seq, seq[1:])])
-    first = _TRIPLE_STARTS
-    return pairs, {f"{a} {b} {c}" for a, b, c in zip(seq, seq[1:], seq[2:]) if a in first}
+    # Few words can start a triple cue: find them in C, build only those triples.
+    starts = compress(range(len(seq) - 2), map(_TRIPLE_STARTS.__contains__, seq))
+    return pairs, {f"{seq[i]} {seq[i + 1]} {seq[i + 2]}" for i in starts}
 
 
 def cues(found_in: tuple[set[str], set[str]], text: str = "") -> set[str]:
@@ -93,7 +138,9 @@ def cues(found_in: tuple[set[str], set[str]], text: str = "") -> set[str]:
     for phrase in _ALL_PHRASES.intersection(pairs) | _ALL_PHRASES.intersection(triples):
         found.update(_CUE_OF[phrase])
     if text:
-        found.update(name for name, infixes in _INFIXES.items() if any(i in text for i in infixes))
+        for name, gate, infixes in _INFIXES:
+            if name not in found and gate in text and any(map(text.__contains__, infixes)):
+                found.add(name)
     return found
 
 
@@ -115,8 +162,10 @@ def record_tokens(inp: TagInput, title: list[str] | None = None,
     body = words(inp.abstract) if body is None else body
     pairs, triples = grams(title + body)
     found = cues((pairs, triples), inp.text)
-    if "rct" in found and "rct" not in cues(grams(title + words(_without_conclusion(inp)))):
-        found.discard("rct")  # only "further randomized controlled trials are needed"
+    if "rct" in found or "rand" in found:
+        # Only "further randomized controlled trials are needed" does not make a trial.
+        before = cues(grams(title + words(_without_conclusion(inp))))
+        found.difference_update({"rct", "rand"} - before)
     title_cues = cues(grams(title), inp.title)
     out = pairs
     out.update(["t:" + w for w in title])

@@ -33,10 +33,12 @@ _DESIGN_BY_MESH: list[tuple[str, tuple[str, ...]]] = [
     ("cohort", ("Cohort Studies", "Prospective Studies", "Retrospective Studies", "Longitudinal Studies",
                 "Follow-Up Studies")),
 ]
-_OBSERVATIONAL_PUBTYPES = ("observational study", "observational study, veterinary")
+_OBSERVATIONAL_PUBTYPES = frozenset(("observational study", "observational study, veterinary"))
+# Lower-cased once: every tagged record is checked against these.
+_MESH_DESIGN_SETS = [(name, frozenset(t.lower() for t in tags)) for name, tags in _DESIGN_BY_MESH]
 
 HUMANS, ANIMALS = "humans", "animals"
-_IN_VITRO = ("in vitro techniques", "cells, cultured", "tumor cells, cultured", "organ culture techniques")
+_IN_VITRO = frozenset(("in vitro techniques", "cells, cultured", "tumor cells, cultured", "organ culture techniques"))
 
 
 def _lower(names) -> set[str]:
@@ -63,10 +65,10 @@ def design_from_indexing(publication_types, mesh) -> tuple[str | None, float]:
     if design is not None:
         return design, 0.99
     terms = _lower(mesh)
-    for name, tags in _DESIGN_BY_MESH:
-        if terms & _lower(tags):
+    for name, tags in _MESH_DESIGN_SETS:
+        if terms & tags:
             return name, 0.8
-    if _lower(publication_types) & set(_OBSERVATIONAL_PUBTYPES):
+    if _lower(publication_types) & _OBSERVATIONAL_PUBTYPES:
         return "cohort", 0.7
     population = population_from_mesh(mesh)
     if population in ("animal", "in_vitro"):
@@ -82,7 +84,7 @@ def design_label(publication_types, mesh) -> str:
 
 def population_from_mesh(mesh) -> str | None:
     terms = _lower(mesh)
-    if terms & set(_IN_VITRO):
+    if terms & _IN_VITRO:
         return "in_vitro"
     if HUMANS in terms and ANIMALS in terms:
         return "mixed"

@@ -75,7 +75,9 @@ def _numbers(low: str, spelled: set[str]):
         if glued_before or ("," in run and not _THOUSANDS.fullmatch(run)):
             continue
         yield start, end, int(run.replace(",", ""))
-    for word in spelled:
+    # Longest first ("twenty-five" before the "five" inside it), and never in set order, which
+    # changes from run to run with string hashing.
+    for word in sorted(spelled, key=lambda w: (-len(w), w)):
         value = _value(word)
         at = low.find(word) if value is not None else -1
         while at >= 0:

@@ -119,7 +119,14 @@ def _labelled_lines(abstract: str) -> list[tuple[str, str]]:
 
 
 def words(text: str) -> list[str]:
-    return [w for w in _SEPARATORS.split(text.lower()) if w]
+    # Separator runs split as one, so only a leading or trailing separator leaves an empty string:
+    # trimming the ends is cheaper than filtering every word.
+    out = _SEPARATORS.split(text.lower())
+    if out and not out[-1]:
+        out.pop()
+    if out and not out[0]:
+        del out[0]
+    return out
 
 
 def is_english(text: str, tokens: list[str] | None = None) -> bool:
