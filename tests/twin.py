@@ -138,6 +138,8 @@ class EutilsTwin:
         self.retrieval_cap = retrieval_cap
         self.requests: list[LoggedRequest] = []
         self._changed: dict[int, TwinRecord] = {}
+        self._revision = 0  # bumped by modify(), so the visible set is recomputed
+        self._visible: tuple = (None, [], frozenset())
         self._history: dict[str, list[list[int]]] = {}
         self._match_cache: dict[str, dict[int, tuple]] = {}
         self._faults: list[_Fault] = []
@@ -196,19 +198,27 @@ class EutilsTwin:
                 if n != 1:
                     raise ValueError(f"record {pmid} has no DateRevised to change")
                 self._changed[pmid] = TwinRecord.from_raw(edit(raw) if edit else raw)
+            self._revision += 1
 
     def record(self, pmid: int) -> TwinRecord:
         return self._changed.get(pmid) or self.corpus.records[pmid]
 
     def visible(self) -> list[TwinRecord]:
         """The records that exist on ``today`` (Entrez date not in the future)."""
-        out = []
-        for pmid in self.corpus.records:
-            rec = self.record(pmid)
-            entrez = rec.record.get("entrez_date")
-            if entrez is None or date.fromisoformat(entrez) <= self.today:
-                out.append(rec)
-        return out
+        return self._visible_now()[0]
+
+    def _visible_now(self) -> tuple[list[TwinRecord], frozenset]:
+        # Worked out once per (day, revision), not per request: a 20,000-record corpus cost
+        # the twin more CPU than the pipeline's parse of a batch.
+        key = (self.today, self._revision)
+        cached_key, records, pmids = self._visible
+        if cached_key != key:
+            today = self.today.isoformat()
+            records = [rec for rec in map(self.record, self.corpus.records)
+                       if (rec.record.get("entrez_date") or "") <= today]
+            pmids = frozenset(rec.pmid for rec in records)
+            self._visible = (key, records, pmids)
+        return records, pmids
 
     def requests_to(self, endpoint: str) -> list[LoggedRequest]:
         return [r for r in self.requests if r.endpoint == endpoint]
@@ -305,7 +315,7 @@ class EutilsTwin:
             ids = stored[key - 1][retstart:retstart + int(p.get("retmax", 20))]
         else:
             return _error_reply("efetch", "Empty id list - nothing todo")
-        existing = {r.pmid for r in self.visible()}
+        existing = self._visible_now()[1]
         chosen = [i for i in dict.fromkeys(ids) if i in existing]
         return _Reply(body=EFETCH_HEAD + b"".join(self.record(i).raw + b"\n" for i in chosen)
                       + EFETCH_TAIL)
