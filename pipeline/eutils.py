@@ -68,12 +68,25 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
-_EFETCH_PMID = re.compile(rb"<(?:MedlineCitation|BookDocument)\b[^>]*>\s*<PMID\b[^>]*>(\d+)</PMID>")
+_FIRST_PMID = re.compile(rb"[^<]*<PMID\b[^>]*>(\d+)</PMID>")
 
 
 def efetch_pmids(body: bytes) -> list[int]:
-    """PMIDs of the articles and book articles in an EFetch body (not those it cites)."""
-    return [int(p) for p in _EFETCH_PMID.findall(body)]
+    """PMIDs of the articles and book articles in an EFetch body (not those it cites): the
+    PMID that opens each MedlineCitation or BookDocument. A byte search for the opening tags
+    then one anchored match each: a regex scanning every "<" of the body took twice as long."""
+    found = []
+    for opening in (b"<MedlineCitation", b"<BookDocument"):
+        pos = body.find(opening)
+        while pos >= 0:
+            start_tag_end = body.find(b">", pos) + 1
+            if not start_tag_end:
+                break  # a body cut inside the tag: the count check reports the missing ids
+            match = _FIRST_PMID.match(body, start_tag_end)
+            if match:
+                found.append((pos, int(match.group(1))))
+            pos = body.find(opening, start_tag_end)
+    return [pmid for _, pmid in sorted(found)]
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -312,9 +325,10 @@ class EutilsClient:
         out. A single day can still hold more than ``cap`` (NLM revises tens of thousands of
         records on one day): ``ids_for_window`` lists such a day by publication-date slices."""
         _check_window(start, end)
-        return self._split(term, start, end, datetype, cap, None)
+        return list(self._split(term, start, end, datetype, cap, None))
 
     def _split(self, term, start, end, datetype, cap, count, listed: dict | None = None):
+        """Yield ``(start, end, count)`` windows in date order as the bisection settles them."""
         if count is None or count <= 0:
             # a count derived by subtraction is only trusted when positive: records may have
             # arrived meanwhile, and a window wrongly thought empty would be skipped for good
@@ -324,31 +338,36 @@ class EutilsClient:
             if listed is not None and 0 < count == len(found["ids"]):
                 listed[(start, end)] = found["ids"]
         if count == 0:
-            return []
-        if count <= cap:
-            return [(start, end, count)]
-        if start >= end:
-            return [(start, end, count)]  # ids_for_window partitions it by publication date
+            return
+        if count <= cap or start >= end:
+            # a single day over the cap: ids_for_window partitions it by publication date
+            yield start, end, count
+            return
         mid = start + timedelta(days=(end - start).days // 2)
-        left = self._split(term, start, mid, datetype, cap, None, listed)
-        left_count = sum(n for *_, n in left)
-        return left + self._split(term, mid + timedelta(days=1), end, datetype, cap,
-                                  count - left_count, listed)
+        left_count = 0
+        for window in self._split(term, start, mid, datetype, cap, None, listed):
+            left_count += window[2]
+            yield window
+        yield from self._split(term, mid + timedelta(days=1), end, datetype, cap,
+                               count - left_count, listed)
 
     def list_windows(self, term: str, start: date, end: date, datetype: str,
                      cap: int = 9999) -> list[tuple[date, date, list[int]]]:
-        """``search_windows`` and ``ids_for_window`` in one pass: each planning ESearch asks
-        for the ids too, so a window it listed whole is not asked again (half the requests
-        of a pull)."""
+        """``search_windows`` and ``ids_for_window`` in one pass (see ``iter_windows``)."""
+        return list(self.iter_windows(term, start, end, datetype, cap))
+
+    def iter_windows(self, term: str, start: date, end: date, datetype: str,
+                     cap: int = 9999) -> Iterator[tuple[date, date, list[int]]]:
+        """Yield ``(start, end, ids)`` per window as soon as it is listed. Each planning
+        ESearch asks for the ids too, so a window it listed whole is not asked again (half the
+        requests of a pull)."""
         _check_window(start, end)
         listed: dict = {}
-        out = []
         for w_start, w_end, count in self._split(term, start, end, datetype, cap, None, listed):
             ids = listed.get((w_start, w_end))
             if ids is None:
                 ids = self.ids_for_window(term, w_start, w_end, datetype, cap)
-            out.append((w_start, w_end, sorted(set(ids))))
-        return out
+            yield w_start, w_end, sorted(set(ids))
 
     def ids_for_window(self, term: str, start: date, end: date, datetype: str,
                        cap: int = 9999) -> list[int]:

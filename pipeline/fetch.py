@@ -74,15 +74,11 @@ def _refresh(con, result, config, queries, today, client, progress, cap) -> None
         context["last_sha"] = entry.sha256
         unmirrored.append(entry)
 
-    def mirror(in_transaction: bool = False):
+    def mirror():
         batch = []
         while unmirrored:
             batch.append(unmirrored.popleft())
-        if batch and in_transaction:
-            store_manifest_rows(con, batch)
-        elif batch:
-            with store.transaction(con):
-                store_manifest_rows(con, batch)
+        store_manifest_rows(con, batch)
 
     if client is None:
         client = EutilsClient(config, on_response=on_response, batch_size=FETCH_BATCH)
@@ -96,46 +92,56 @@ def _refresh(con, result, config, queries, today, client, progress, cap) -> None
         overlap = timedelta(days=int(config.overlap_days))
         wanted: dict[int, set[str]] = {}      # pmid -> queries that need it
         needs: dict[str, set[int]] = {}       # query -> pmids it needs fetched
-        for query_id, term in queries:
-            needs[query_id] = set()
-            counts = {}
-            for wtype in ("crdt", "mdat"):
-                mark = marks.get((query_id, wtype))
-                if wtype == "mdat" and mark is None:
-                    continue  # a first pull by crdt already brings every record's latest revision
-                start = max(EARLIEST, mark - overlap) if (wtype == "crdt" and mark) else (mark or EARLIEST)
-                context.update(query_id=query_id)
-                ids = []
-                context["window"] = (wtype, start, today)
-                for w_start, w_end, window_ids in client.list_windows(term, start, today, wtype, cap=cap):
-                    store.add_membership(con, query_id, window_ids)
-                    ids.extend(window_ids)
-                    if len(wanted) + len(ids) >= PARALLEL_FROM:
-                        workers.start()  # while the rest of the search waits on the rate limit
-                todo = _to_fetch(con, ids, wtype, today)
-                counts[wtype] = {"matched": len(ids), "to_fetch": len(todo)}
-                needs[query_id] |= todo
-                for pmid in todo:
-                    wanted.setdefault(pmid, set()).add(query_id)
-            result.per_query[query_id] = counts
-            _say(progress, f"  {query_id}: " + ", ".join(
-                f"{w} {c['matched']} matched / {c['to_fetch']} to fetch" for w, c in counts.items()))
+        # One transaction for the search's memberships: a commit per window cost more than
+        # the window's rows.
+        con.execute("BEGIN")
+        try:
+            for query_id, term in queries:
+                needs[query_id] = set()
+                counts = {}
+                for wtype in ("crdt", "mdat"):
+                    mark = marks.get((query_id, wtype))
+                    if wtype == "mdat" and mark is None:
+                        continue  # a first pull by crdt brings every record's latest revision
+                    start = (max(EARLIEST, mark - overlap) if (wtype == "crdt" and mark)
+                             else (mark or EARLIEST))
+                    context.update(query_id=query_id)
+                    ids = []
+                    context["window"] = (wtype, start, today)
+                    for w_start, w_end, window_ids in client.iter_windows(term, start, today, wtype, cap=cap):
+                        store.add_membership(con, query_id, window_ids)
+                        ids.extend(window_ids)
+                        if len(wanted) + len(ids) >= PARALLEL_FROM:
+                            workers.start()  # while the rest of the search waits on the rate limit
+                    todo = _to_fetch(con, ids, wtype, today)
+                    counts[wtype] = {"matched": len(ids), "to_fetch": len(todo)}
+                    needs[query_id] |= todo
+                    for pmid in todo:
+                        wanted.setdefault(pmid, set()).add(query_id)
+                result.per_query[query_id] = counts
+                _say(progress, f"  {query_id}: " + ", ".join(
+                    f"{w} {c['matched']} matched / {c['to_fetch']} to fetch" for w, c in counts.items()))
 
-        context.update(query_id=None, window=("efetch", None, None))
-        mirror()
+            context.update(query_id=None, window=("efetch", None, None))
+            mirror()
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
         if len(wanted) < PARALLEL_FROM:
             workers.stop()  # the ids overlapped across queries: a small pull after all
         failed = _fetch_all(con, client, sorted(wanted), context, result, progress,
                             workers.start() if len(wanted) >= PARALLEL_FROM else None, mirror)
 
-        for query_id, _term in queries:
-            if needs[query_id] & failed:
-                continue  # the window is repeated next run
-            for wtype in ("crdt", "mdat"):
-                con.execute("INSERT OR REPLACE INTO watermarks VALUES (?, ?, ?, ?)",
-                            [query_id, wtype, today, run_id])
-                archive.log_watermark(query_id, wtype, today, run_id)
-        store.set_meta(con, origin="live", data_as_of=today.isoformat())
+        with store.transaction(con):
+            for query_id, _term in queries:
+                if needs[query_id] & failed:
+                    continue  # the window is repeated next run
+                for wtype in ("crdt", "mdat"):
+                    con.execute("INSERT OR REPLACE INTO watermarks VALUES (?, ?, ?, ?)",
+                                [query_id, wtype, today, run_id])
+                    archive.log_watermark(query_id, wtype, today, run_id)
+            store.set_meta(con, origin="live", data_as_of=today.isoformat())
         result.status = "failed" if failed else "ok"
     finally:
         workers.stop()
@@ -202,7 +208,7 @@ def _fetch_all(con, client, pending: list[int], context: dict, result, progress,
         if uncommitted is None:
             con.execute("BEGIN")
             uncommitted = 0
-        mirror(in_transaction=True)  # the response's manifest row lands with its records
+        mirror()  # the response's manifest row lands with its records
         result.add(store.apply_steps(con, steps, sha))
         result.fetched += len(got)
         done += len(got)

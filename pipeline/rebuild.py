@@ -37,8 +37,7 @@ def rebuild(config: Config, queries: list[tuple[str, str]] | None = None, *, pro
     with recorded_run(config, "rebuild", fresh=True) as (con, result):
         if queries:
             con.executemany("INSERT OR REPLACE INTO queries VALUES (?, ?)", [list(q) for q in queries])
-        with store.transaction(con):
-            store_manifest_rows(con, entries)
+        store_manifest_rows(con, entries)
         for n, entry in enumerate(entries, 1):
             body = archive.read(entry)
             if entry.endpoint == "esearch" and entry.query_id:

@@ -95,17 +95,18 @@ def recorded_run(config: Config, kind: str, *, fresh: bool = False, publish: boo
 
 
 def store_manifest_rows(con, entries) -> None:
-    """Mirror archive manifest entries into ``raw_manifest``, inside the caller's transaction
-    (outside one, DuckDB would commit row by row)."""
+    """Mirror archive manifest entries into ``raw_manifest`` in one statement (``executemany``
+    ran the insert once per row)."""
     rows = [[e.seq, e.sha256, e.path, e.endpoint, e.query_id, e.window_type, e.window_from,
              e.window_to, json.dumps(e.params), e.fetched_at, e.bytes, e.run_id] for e in entries]
     if rows:
-        con.executemany("INSERT OR REPLACE INTO raw_manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        placeholders = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
+        con.execute(f"INSERT OR REPLACE INTO raw_manifest VALUES {placeholders}",
+                    [value for row in rows for value in row])
 
 
 def catch_up_manifest(con, archive) -> None:
     """Mirror what the manifest holds beyond ``raw_manifest``: rows a killed run archived but
     had not mirrored yet (a run mirrors in batches, the archive line is written first)."""
     mirrored = con.execute("SELECT coalesce(max(seq), 0) FROM raw_manifest").fetchone()[0]
-    with store.transaction(con):
-        store_manifest_rows(con, [e for e in archive.entries() if e.seq > mirrored])
+    store_manifest_rows(con, [e for e in archive.entries() if e.seq > mirrored])
