@@ -190,18 +190,23 @@ def _authors(el, authors: list) -> None:
 
 
 def _mesh(el, mesh: list) -> None:
-    for heading in el:
-        descriptor = heading[0]
-        if descriptor.tag != "DescriptorName":
-            raise ValueError(f"MeshHeading starts with <{descriptor.tag}>, not <DescriptorName>")
-        mesh.append({
-            "descriptor_ui": descriptor.get("UI"), "descriptor": _text(descriptor),
-            "major": descriptor.get("MajorTopicYN") == "Y",
-            "qualifiers": [
-                {"ui": q.get("UI"), "name": _text(q), "major": q.get("MajorTopicYN") == "Y"}
-                for q in heading.iterchildren("QualifierName")
-            ],
-        })
+    # One filtered walk over the list, not a loop per heading; every MeshHeading must open with
+    # its one DescriptorName, which the count and the first-tag checks enforce.
+    before = len(mesh)
+    qualifiers = None
+    for part in el.iter("DescriptorName", "QualifierName"):
+        if part.tag == "DescriptorName":
+            if part.getprevious() is not None:
+                raise ValueError(f"MeshHeading starts with <{part.getprevious().tag}>, not <DescriptorName>")
+            qualifiers = []
+            mesh.append({"descriptor_ui": part.get("UI"), "descriptor": _text(part),
+                         "major": part.get("MajorTopicYN") == "Y", "qualifiers": qualifiers})
+        elif qualifiers is None:
+            raise ValueError("MeshHeading starts with <QualifierName>, not <DescriptorName>")
+        else:
+            qualifiers.append({"ui": part.get("UI"), "name": _text(part), "major": part.get("MajorTopicYN") == "Y"})
+    if len(mesh) - before != len(el):
+        raise ValueError(f"{len(el)} MeshHeading elements hold {len(mesh) - before} DescriptorName elements")
 
 
 def _chemicals(el, chemicals: list) -> None:
@@ -260,7 +265,10 @@ def _history(el, out: dict) -> None:
 
 
 def _publication_type(el, out: dict) -> None:
-    out["publication_types"].append({"ui": el.get("UI"), "name": _text(el)})
+    name = _text(el)
+    out["publication_types"].append({"ui": el.get("UI"), "name": name})
+    if name == "Retracted Publication":
+        out["is_retracted"] = True
 
 
 # ---------------------------------------------------------------- records
@@ -417,9 +425,9 @@ def _finish(out: dict, extra: dict) -> None:
         affiliation = extra.get("affiliation")
         if affiliation and out["authors"] and not out["authors"][0]["affiliations"]:
             out["authors"][0]["affiliations"].append(affiliation)
-    out["is_retracted"] = any(
-        link["ref_type"] == "RetractionIn" for link in out["comments_corrections"]
-    ) or any(kind["name"] == "Retracted Publication" for kind in out["publication_types"])
+    # A "Retracted Publication" type already set the flag while publication types were read.
+    if not out["is_retracted"] and out["comments_corrections"]:
+        out["is_retracted"] = any(link["ref_type"] == "RetractionIn" for link in out["comments_corrections"])
 
 
 def raw_text(el) -> str:
