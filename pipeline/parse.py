@@ -8,9 +8,9 @@ Two routes give the same events:
 
 - The split route takes the layout every PubMed producer writes: a UTF-8 XML declaration, a
   DOCTYPE without an internal subset, a bare ``<PubmedArticleSet>`` root and record elements
-  separated by whitespace. A byte search finds each record's end tag, the record's reference
-  lists (no field reads them; over a quarter of a recent file's bytes) are cut out, and libxml2
-  builds the rest of the record on its own (``etree.fromstring``), without the per-element
+  separated by whitespace. A byte search finds each record's end tag, the parts no field reads
+  (reference lists, History stamps but the one read) are cut out, and libxml2 builds the rest
+  of the record on its own (``etree.fromstring``), without the per-element
   event hooks ``iterparse`` runs. Record end tags cannot occur unescaped in text; only a
   comment or CDATA section inside a record could hold one, which PubMed never writes, and a
   record cut short by one fails to parse and is quarantined rather than misread. A record that
@@ -127,19 +127,33 @@ class _Prefixed:
         return data
 
 
-def _without_references(buf: bytes, start: int, stop: int) -> bytes:
-    """The record's bytes minus its reference lists, which no field reads.
+def _trimmed(buf: bytes, start: int, stop: int) -> bytes:
+    """The record's bytes minus what no field reads, cut before libxml2 builds the record.
 
-    They are over a quarter of a recent update file's bytes. The DTD puts every
-    ``<ReferenceList>`` last in its parent (PubmedData, BookDocument), so the span from the first
-    one's start to the last one's end holds nothing else."""
+    - Reference lists: over a quarter of a recent update file's bytes. The DTD puts every
+      ``<ReferenceList>`` last in its parent (PubmedData, BookDocument), so the span from the
+      first one's start to the last one's end holds nothing else.
+    - History stamps other than ``entrez`` (the only one read when present): a tenth of the bytes
+      left. Only a stamp written exactly as PubMed writes it is recognised; otherwise the whole
+      History stays and the reader picks as it always does.
+    """
+    pieces = []
+    history = buf.find(b"<History>", start, stop)
+    if history >= 0:
+        entrez = buf.find(b'<PubMedPubDate PubStatus="entrez">', history, stop)
+        history_end = buf.find(b"</History>", history, stop)
+        if 0 <= entrez < history_end:
+            entrez_end = buf.find(b"</PubMedPubDate>", entrez, history_end)
+            if entrez_end >= 0:
+                pieces += [buf[start:history + 9], buf[entrez:entrez_end + 16]]
+                start = history_end
     first = buf.find(b"<ReferenceList", start, stop)
-    if first < 0 or buf[first + 14:first + 15] not in _AFTER_NAME:
-        return buf[start:stop]
-    last = buf.rfind(b"</ReferenceList>", first, stop)
-    if last < 0:
-        return buf[start:stop]  # unclosed: libxml2 reports it
-    return buf[start:first] + buf[last + 16:stop]
+    last = buf.rfind(b"</ReferenceList>", first, stop) if first >= 0 else -1
+    if last >= 0 and buf[first + 14:first + 15] in _AFTER_NAME:
+        pieces += [buf[start:first], buf[last + 16:stop]]
+    else:  # none, or unclosed (libxml2 reports it)
+        pieces.append(buf[start:stop])
+    return b"".join(pieces) if len(pieces) > 1 else pieces[0]
 
 
 def _split_events(source: IO[bytes]) -> Iterator[dict]:
@@ -208,7 +222,7 @@ def _split_events(source: IO[bytes]) -> Iterator[dict]:
                 start = _START.match(buf, 0)
                 stop = buf.find(end_tag, max(start.end(), searched - len(end_tag)))
             stop += len(end_tag)
-            chunk = _without_references(buf, pos, stop)
+            chunk = _trimmed(buf, pos, stop)
             try:
                 event = record_event(etree.fromstring(chunk, parser))
             except etree.LxmlError as exc:

@@ -544,6 +544,15 @@ def test_reference_lists_are_never_read():
     assert _by_iterparse(damaged)[-1]["kind"] == "quarantine"  # iterparse reads every byte
 
 
+@pytest.mark.parametrize("change", [
+    lambda xml: xml.replace(b'<PubMedPubDate PubStatus="entrez">', b"<PubMedPubDate PubStatus='entrez'>", 1),
+    lambda xml: xml.replace(b'<PubMedPubDate PubStatus="entrez">', b'<PubMedPubDate PubStatus="medline">', 1),
+])
+def test_history_is_trimmed_only_when_its_entrez_stamp_is_written_the_usual_way(change):
+    xml = change(_update_xml())
+    assert parse_bytes(xml) == _by_iterparse(xml)
+
+
 def test_content_after_the_root_is_reported():
     *records, last = parse_bytes(_update_xml() + b"<PubmedArticleSet></PubmedArticleSet>")
     assert len(records) == 33
