@@ -32,7 +32,8 @@ RSS_TARGET_MB = 150
 CHILD_TIMEOUT_S = 1800
 
 PARSERS = {
-    "pipeline.parse": "pipeline.parse.iter_pubmed (every record-format field)",
+    "pipeline.parse": "pipeline.parse.iter_pubmed (every record-format field; records split at their end "
+                      "tags, unread parts cut out, each built by libxml2 alone)",
     "bare-iterparse": "lxml.etree.iterparse on record tags, clear + drop siblings, nothing read",
     "pubmed_parser": "pubmed_parser.parse_medline_xml(year_info_only=False, author_list=True)",
     "Bio.Entrez.read": "Bio.Entrez.read: the whole file into one in-memory structure",
