@@ -168,23 +168,28 @@ def _authors(el, authors: list) -> None:
     # One filtered walk over the list (libxml2 skips Identifier, Suffix … in C) instead of a
     # Python loop per author. Affiliation matches inside AffiliationInfo and also straight under
     # Author, where the 2014 DTD put it.
-    author = None
+    author = affiliations = None
     for part in el.iter(_AUTHOR_PARTS):
         tag = part.tag
-        if tag == "LastName":
+        if tag == "Affiliation":
+            if len(part):
+                affiliations.append(_flat(part))
+            else:
+                text = part.text
+                affiliations.append(text.strip() if text else "")
+        elif tag == "LastName":
             author["last_name"] = part.text
         elif tag == "ForeName":
             author["fore_name"] = part.text
         elif tag == "Initials":
             author["initials"] = part.text
         elif tag == "Author":
+            affiliations = []
             author = {
                 "position": len(authors) + 1, "last_name": None, "fore_name": None,
-                "initials": None, "collective_name": None, "affiliations": [],
+                "initials": None, "collective_name": None, "affiliations": affiliations,
             }
             authors.append(author)
-        elif tag == "Affiliation":
-            author["affiliations"].append(_flat(part))
         else:
             author["collective_name"] = _flat(part)
 
