@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue
+import re
 import threading
 import time
 from collections import deque
@@ -31,6 +32,7 @@ EARLIEST = date(1800, 1, 1)  # PubMed's mindate must be set when maxdate is; not
 FETCH_BATCH = 1000  # ids per EFetch POST: 1 request per 1,000 new records
 PARALLEL_FROM = 3000  # records in a pull from which parsing moves to worker processes
 PARSE_WORKERS = 2
+_COUNT = re.compile(rb"<Count>(\d+)</Count>")
 # Records landed per commit. A DuckDB commit of one 1,000-record body cost more CPU than parsing
 # it (its WAL write, then checkpoints); a killed run loses at most this many records' work,
 # which the next run repeats.
@@ -73,6 +75,10 @@ def _refresh(con, result, config, queries, today, client, progress, cap) -> None
                             query_id=context.get("query_id"), window=context.get("window"))
         context["last_sha"] = entry.sha256
         unmirrored.append(entry)
+        if endpoint == "esearch" and workers.pool is None:
+            found = _COUNT.search(body)
+            if found and int(found.group(1)) >= PARALLEL_FROM:
+                workers.start()  # a big pull: they start while the search waits on the rate limit
 
     def mirror():
         batch = []
@@ -111,8 +117,6 @@ def _refresh(con, result, config, queries, today, client, progress, cap) -> None
                     for w_start, w_end, window_ids in client.iter_windows(term, start, today, wtype, cap=cap):
                         store.add_membership(con, query_id, window_ids)
                         ids.extend(window_ids)
-                        if len(wanted) + len(ids) >= PARALLEL_FROM:
-                            workers.start()  # while the rest of the search waits on the rate limit
                     todo = _to_fetch(con, ids, wtype, today)
                     counts[wtype] = {"matched": len(ids), "to_fetch": len(todo)}
                     needs[query_id] |= todo
