@@ -100,8 +100,7 @@ def _refresh(con, result, config, queries, today, client, progress, cap) -> None
         needs: dict[str, set[int]] = {}       # query -> pmids it needs fetched
         # One transaction for the search's memberships: a commit per window cost more than
         # the window's rows.
-        con.execute("BEGIN")
-        try:
+        with store.transaction(con):
             for query_id, term in queries:
                 needs[query_id] = set()
                 counts = {}
@@ -114,7 +113,7 @@ def _refresh(con, result, config, queries, today, client, progress, cap) -> None
                     context.update(query_id=query_id)
                     ids = []
                     context["window"] = (wtype, start, today)
-                    for w_start, w_end, window_ids in client.iter_windows(term, start, today, wtype, cap=cap):
+                    for *_, window_ids in client.iter_windows(term, start, today, wtype, cap=cap):
                         store.add_membership(con, query_id, window_ids)
                         ids.extend(window_ids)
                     todo = _to_fetch(con, ids, wtype, today)
@@ -128,14 +127,12 @@ def _refresh(con, result, config, queries, today, client, progress, cap) -> None
 
             context.update(query_id=None, window=("efetch", None, None))
             mirror()
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
-        if len(wanted) < PARALLEL_FROM:
-            workers.stop()  # the ids overlapped across queries: a small pull after all
-        failed = _fetch_all(con, client, sorted(wanted), context, result, progress,
-                            workers.start() if len(wanted) >= PARALLEL_FROM else None, mirror)
+        if len(wanted) >= PARALLEL_FROM:
+            pool = workers.start()
+        else:
+            workers.stop()  # started on a big count, but most ids were stored or shared
+            pool = None
+        failed = _fetch_all(con, client, sorted(wanted), context, result, progress, pool, mirror)
 
         with store.transaction(con):
             for query_id, _term in queries:

@@ -95,14 +95,15 @@ def recorded_run(config: Config, kind: str, *, fresh: bool = False, publish: boo
 
 
 def store_manifest_rows(con, entries) -> None:
-    """Mirror archive manifest entries into ``raw_manifest`` in one statement (``executemany``
-    ran the insert once per row)."""
+    """Mirror archive manifest entries into ``raw_manifest``, a statement per 1,000 rows
+    (``executemany`` ran the insert once per row)."""
     rows = [[e.seq, e.sha256, e.path, e.endpoint, e.query_id, e.window_type, e.window_from,
              e.window_to, json.dumps(e.params), e.fetched_at, e.bytes, e.run_id] for e in entries]
-    if rows:
-        placeholders = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
+    for i in range(0, len(rows), 1000):  # a rebuild replays whole archives: bounded statements
+        chunk = rows[i:i + 1000]
+        placeholders = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
         con.execute(f"INSERT OR REPLACE INTO raw_manifest VALUES {placeholders}",
-                    [value for row in rows for value in row])
+                    [value for row in chunk for value in row])
 
 
 def catch_up_manifest(con, archive) -> None:

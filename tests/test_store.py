@@ -114,3 +114,17 @@ def test_publish_snapshot_is_a_readable_copy(tmp_path, update_events):
     store.publish_snapshot(con, path, snap)
     reader = duckdb.connect(str(snap), read_only=True)
     assert dict(reader.execute("SELECT key, value FROM store_meta").fetchall())["store_version"] != version
+
+
+def test_manifest_rows_are_mirrored_in_bounded_statements(fresh_db):
+    from pipeline.archive import Entry
+    from pipeline.runs import store_manifest_rows
+
+    entries = [Entry(seq=n, sha256=f"{n:064x}", path=f"objects/{n}.xml.gz", endpoint="efetch",
+                     query_id=None, window_type=None, window_from=None, window_to=None,
+                     params={"id": str(n)}, fetched_at="2021-06-07T00:00:00+00:00", bytes=n,
+                     run_id="r") for n in range(1, 2501)]
+    store_manifest_rows(fresh_db, entries)
+    store_manifest_rows(fresh_db, entries[-10:])  # mirrored again: replaced, not doubled
+    assert fresh_db.execute("SELECT count(*), min(seq), max(seq), sum(bytes) FROM raw_manifest").fetchone() \
+        == (2500, 1, 2500, sum(range(1, 2501)))
