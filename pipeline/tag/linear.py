@@ -123,12 +123,14 @@ class JointScorer:
     def predict_all(self, idx: np.ndarray) -> dict[str, tuple[str, float, dict[str, float]]]:
         """Every model's (label, its probability, every class's probability) for one record's
         `indices()`, as `LinearModel.predict` gives them."""
-        sums = self.matrix.take(idx, axis=0).sum(axis=0) if len(idx) else np.zeros(self.matrix.shape[1])
+        sums = self._sums(idx)
         return {name: self._predict(name, sums) for name in self.models}
 
     def predict(self, name: str, idx: np.ndarray) -> tuple[str, float, dict[str, float]]:
-        sums = self.matrix.take(idx, axis=0).sum(axis=0) if len(idx) else np.zeros(self.matrix.shape[1])
-        return self._predict(name, sums)
+        return self._predict(name, self._sums(idx))
+
+    def _sums(self, idx: np.ndarray) -> np.ndarray:
+        return self.matrix.take(idx, axis=0).sum(axis=0) if len(idx) else np.zeros(self.matrix.shape[1])
 
     def _predict(self, name: str, sums: np.ndarray) -> tuple[str, float, dict[str, float]]:
         m = self.models[name]

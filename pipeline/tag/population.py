@@ -22,7 +22,7 @@ def from_indexer(inp: TagInput) -> str | None:
     return population_from_mesh(inp.mesh)
 
 
-def from_text(prediction: tuple, has_abstract: bool, mixed_floor: float | None = None) -> tuple[str, float]:
+def from_text(prediction: tuple, has_abstract: bool) -> tuple[str, float]:
     """The population model's (label, probability), or `unknown` when it is unsure.
 
     `prediction` is (label, probability, every class's probability). A text that names people
@@ -31,8 +31,7 @@ def from_text(prediction: tuple, has_abstract: bool, mixed_floor: float | None =
     """
     label, confidence = prediction[:2]
     floor = _MIN_CONFIDENCE if has_abstract else _MIN_CONFIDENCE_TITLE_ONLY
-    mixed_floor = _MIN_CONFIDENCE_MIXED if mixed_floor is None else mixed_floor
-    if label == "mixed" and confidence < mixed_floor and len(prediction) > 2:
+    if label == "mixed" and confidence < _MIN_CONFIDENCE_MIXED and len(prediction) > 2:
         probs = prediction[2]
         label = max(("human", "animal", "in_vitro"), key=lambda c: probs.get(c, 0.0))
         confidence = probs.get(label, 0.0)
