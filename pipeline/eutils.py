@@ -30,6 +30,7 @@ from typing import Callable, Iterable, Iterator, NamedTuple
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from lxml import etree
 from tenacity import Retrying, retry_if_exception_type, stop_before_delay, wait_exponential_jitter
 
@@ -199,12 +200,18 @@ class EutilsClient:
         t0 = time.monotonic()
         try:
             if post:
-                resp = self.session.post(url, data=payload, timeout=self.timeout)
+                resp = self.session.post(url, data=payload, timeout=self.timeout, stream=True)
             else:
-                resp = self.session.get(url, params=payload, timeout=self.timeout)
-            body = resp.content
-        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError, http.client.IncompleteRead) as exc:
+                resp = self.session.get(url, params=payload, timeout=self.timeout, stream=True)
+            try:
+                # One read of the whole body: ``resp.content`` reads in 10 KB pieces, which
+                # cost four times the CPU on an 11 MB EFetch answer. A body read to its end
+                # hands the connection back to the pool; one cut short is closed here.
+                body = resp.raw.read(decode_content=True)
+            finally:
+                resp.close()
+        except (requests.ConnectionError, requests.Timeout, urllib3.exceptions.HTTPError,
+                http.client.IncompleteRead) as exc:
             # urllib3 enforces Content-Length: a body cut short surfaces here, while a body
             # that ends early but whole as far as HTTP knows fails the XML check below
             raise _Transient(f"{type(exc).__name__}: {exc}") from exc

@@ -164,9 +164,10 @@ class _Workers:
 
     def start(self) -> ProcessPoolExecutor:
         if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=PARSE_WORKERS, mp_context=mp.get_context("spawn"))
+            self.pool = ProcessPoolExecutor(max_workers=PARSE_WORKERS, mp_context=mp.get_context("spawn"),
+                                            initializer=rows.init_worker)
             for _ in range(PARSE_WORKERS):
-                self.pool.submit(rows.warm_up)
+                self.pool.submit(rows.started)
         return self.pool
 
     def stop(self) -> None:

@@ -1,4 +1,5 @@
 """The E-utilities client against the loopback twin: retries, rate limit, windows, verification."""
+import io
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import urllib3
 
 from pipeline import query
 from pipeline.eutils import EutilsClient, EutilsError, MissingRecordsError
@@ -90,7 +92,7 @@ def test_efetch_bodies_are_the_records_verbatim_and_archived_as_received(twin, t
 FAULTS = [  # fault, twin options, what the client must have noticed
     ("429", {}, "HTTP 429"), ("500", {}, "HTTP 500: <!DOCTYPE html>"), ("502", {}, "HTTP 502"),
     ("200-error", {}, "NCBI error: Search Backend failed"),
-    ("truncate", {"lie": True}, "ChunkedEncodingError"),
+    ("truncate", {"lie": True}, "IncompleteRead"),
     ("truncate", {"lie": False}, "incomplete"),
     ("disconnect", {}, "ConnectionError"), ("slow", {"seconds": 0.8}, "Read timed out"),
 ]
@@ -158,9 +160,11 @@ def test_pubmed_rejecting_a_field_is_not_retried(twin_config):
             self.calls += 1
             resp = requests.Response()
             resp.status_code, resp.url = 200, url
-            resp._content = (b'<?xml version="1.0" encoding="UTF-8" ?><eSearchResult><Count>0</Count>'
-                             b"<RetMax>0</RetMax><RetStart>0</RetStart><IdList/><ErrorList>"
-                             b"<FieldNotFound>tiabx</FieldNotFound></ErrorList></eSearchResult>")
+            resp.raw = urllib3.HTTPResponse(
+                io.BytesIO(b'<?xml version="1.0" encoding="UTF-8" ?><eSearchResult><Count>0</Count>'
+                           b"<RetMax>0</RetMax><RetStart>0</RetStart><IdList/><ErrorList>"
+                           b"<FieldNotFound>tiabx</FieldNotFound></ErrorList></eSearchResult>"),
+                status=200, preload_content=False)
             return resp
 
     session = FieldNotFoundSession()
