@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,6 +54,7 @@ class RawArchive:
         self.manifest = self.root / "manifest.jsonl"
         self.watermark_log = self.root / "watermarks.jsonl"
         self._seq = None
+        self._lock = threading.Lock()
 
     def _next_seq(self) -> int:
         if self._seq is None:
@@ -79,13 +81,14 @@ class RawArchive:
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
         wtype, wfrom, wto = (window or (None, None, None))
-        entry = Entry(seq=self._next_seq(), sha256=sha, path=str(path.relative_to(self.root)),
-                      endpoint=endpoint, query_id=query_id, window_type=wtype,
-                      window_from=_iso(wfrom), window_to=_iso(wto),
-                      params={k: _jsonable(v) for k, v in params.items() if k not in _SECRET_PARAMS},
-                      fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                      bytes=len(body), run_id=run_id)
-        _append_line(self.manifest, entry.__dict__)
+        with self._lock:  # a refresh's search and fetch threads archive side by side
+            entry = Entry(seq=self._next_seq(), sha256=sha, path=str(path.relative_to(self.root)),
+                          endpoint=endpoint, query_id=query_id, window_type=wtype,
+                          window_from=_iso(wfrom), window_to=_iso(wto),
+                          params={k: _jsonable(v) for k, v in params.items() if k not in _SECRET_PARAMS},
+                          fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                          bytes=len(body), run_id=run_id)
+            _append_line(self.manifest, entry.__dict__)
         return entry
 
     def read(self, entry_or_sha) -> bytes:

@@ -31,8 +31,9 @@ _SCHEMAS = {
     "authors": pa.schema([("pmid", pa.int64()), ("position", pa.int32()), ("last_name", _STR),
                           ("fore_name", _STR), ("initials", _STR), ("collective_name", _STR),
                           ("affiliations", pa.list_(_STR))]),
-    "abstract_sections": pa.schema([("pmid", pa.int64()), ("idx", pa.int32()), ("label", _STR),
-                                    ("nlm_category", _STR), ("text", _STR)]),
+    "abstract_section_spans": pa.schema([("pmid", pa.int64()), ("idx", pa.int32()), ("label", _STR),
+                                         ("nlm_category", _STR), ("text_start", pa.int32()),
+                                         ("text_length", pa.int32())]),
     "publication_types": pa.schema([("pmid", pa.int64()), ("ui", _STR), ("name", _STR)]),
     "mesh_headings": pa.schema([
         ("pmid", pa.int64()), ("position", pa.int32()), ("descriptor_ui", _STR), ("descriptor", _STR),
@@ -52,8 +53,16 @@ def _rows(records: list[dict]) -> dict[str, list[dict]]:
         out["articles"].append({c: r.get(c) for c in _ARTICLE_COLS})
         for pos, a in enumerate(r.get("authors") or (), 1):
             out["authors"].append({**a, "pmid": pmid, "position": a.get("position") or pos})
+        # where each section's text sits in the abstract, which joins them one per line as
+        # ``LABEL: text`` (pipeline.records): the text itself is stored once, in articles
+        at = 0
         for s in r.get("abstract_sections") or ():
-            out["abstract_sections"].append({**s, "pmid": pmid})
+            label, length = s["label"], len(s["text"])
+            at += len(label) + 2 if label else 0
+            out["abstract_section_spans"].append({"pmid": pmid, "idx": s["idx"], "label": label,
+                                                  "nlm_category": s["nlm_category"],
+                                                  "text_start": at, "text_length": length})
+            at += length + 1
         for p in r.get("publication_types") or ():
             out["publication_types"].append({**p, "pmid": pmid})
         for pos, m in enumerate(r.get("mesh") or (), 1):

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from . import sqlfiles
 from .rows import prepare_events
 
-CHILD_TABLES = ("authors", "abstract_sections", "publication_types", "mesh_headings",
+CHILD_TABLES = ("authors", "abstract_section_spans", "publication_types", "mesh_headings",
                 "chemicals", "comments_corrections")
 
 

@@ -33,7 +33,7 @@ def _records(con, pmids: list[int]) -> dict[int, dict]:
             "WHERE pmid IN (SELECT unnest(?::BIGINT[])) ORDER BY pmid, position", [pmids]).fetchall():
         recs[pmid]["mesh"].append({"descriptor_ui": ui, "descriptor": desc, "major": major})
     for pmid, idx, label, cat, text in con.execute(
-            "SELECT pmid, idx, label, nlm_category, text FROM abstract_sections "
+            "SELECT pmid, idx, label, nlm_category, text FROM v_abstract_sections "
             "WHERE pmid IN (SELECT unnest(?::BIGINT[])) ORDER BY pmid, idx", [pmids]).fetchall():
         recs[pmid]["abstract_sections"].append(
             {"idx": idx, "label": label, "nlm_category": cat, "text": text})

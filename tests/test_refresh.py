@@ -18,7 +18,7 @@ KETAMINE = ("ketamine.all", "ketamine[tiab] OR ketamine[mh] OR esketamine[tiab]"
 DEPRESSION = ("depression", "(depression[tiab] OR depressive[tiab]) AND ketamine[tiab]")
 YEAR_2021 = ("dp2021", "2021[dp]")
 
-CONTENT_TABLES = ("articles", "authors", "abstract_sections", "publication_types",
+CONTENT_TABLES = ("articles", "authors", "abstract_section_spans", "publication_types",
                   "mesh_headings", "chemicals", "comments_corrections", "query_articles",
                   "deleted_citations", "watermarks")
 

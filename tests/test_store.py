@@ -128,3 +128,54 @@ def test_manifest_rows_are_mirrored_in_bounded_statements(fresh_db):
     store_manifest_rows(fresh_db, entries[-10:])  # mirrored again: replaced, not doubled
     assert fresh_db.execute("SELECT count(*), min(seq), max(seq), sum(bytes) FROM raw_manifest").fetchone() \
         == (2500, 1, 2500, sum(range(1, 2501)))
+
+
+def _fixture_articles():
+    events = []
+    for path in sorted(FIXTURES.glob("*.xml*")):
+        events += [e for e in parse.iter_pubmed(path) if e["kind"] == "article"]
+    return events
+
+
+def _sections(con):
+    return sorted(con.execute("SELECT pmid, idx, label, nlm_category, text FROM v_abstract_sections").fetchall())
+
+
+def _parsed_sections(records):
+    newest = {r["pmid"]: r for r in records}  # the store keeps one revision per PMID
+    return sorted((r["pmid"], s["idx"], s["label"], s["nlm_category"], s["text"])
+                  for r in newest.values() for s in r["abstract_sections"])
+
+
+def test_section_text_is_stored_once_and_read_back_exactly(fresh_db):
+    records = _fixture_articles()
+    store.load_events(fresh_db, records, "sha-sections")
+    want = _parsed_sections(records)
+    # labelled, unlabelled and non-ASCII sections are all among the real records
+    assert any(w[2] for w in want) and any(w[2] is None for w in want)
+    assert any(not w[4].isascii() for w in want)
+    assert _sections(fresh_db) == want
+    columns = [r[0] for r in fresh_db.execute("DESCRIBE abstract_section_spans").fetchall()]
+    assert "text" not in columns
+
+
+def test_a_store_holding_section_text_is_migrated_to_spans(tmp_path):
+    """Stores written before 005_section_spans kept each section's text in a column; the
+    migration turns that into spans over the abstract and the view gives the same text."""
+    con = store.connect(tmp_path / "old.duckdb")
+    con.execute("CREATE TABLE schema_migrations (name VARCHAR PRIMARY KEY, "
+                "applied_at TIMESTAMP DEFAULT current_timestamp)")
+    for name in store.sqlfiles.names("migrations"):
+        if name >= "migrations/005":
+            break
+        con.execute(store.sqlfiles.load(name))
+        con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [name])
+    records = list({r["pmid"]: r for r in _fixture_articles()}.values())
+    con.executemany("INSERT INTO articles (pmid, abstract, title, journal) VALUES (?, ?, '', '')",
+                    [[r["pmid"], r["abstract"]] for r in records])
+    con.executemany("INSERT INTO abstract_sections VALUES (?, ?, ?, ?, ?)",
+                    [[r["pmid"], s["idx"], s["label"], s["nlm_category"], s["text"]]
+                     for r in records for s in r["abstract_sections"]])
+    assert store.migrate(con) == ["migrations/005_section_spans"]
+    assert _sections(con) == _parsed_sections(records)
+    con.close()
