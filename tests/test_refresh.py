@@ -236,3 +236,39 @@ def test_a_live_refresh_replaces_a_store_built_from_the_offline_snapshot(twin, t
     assert {r[0] for r in con.execute("SELECT DISTINCT query_id FROM query_articles").fetchall()} == {KETAMINE[0]}
     assert {r[0] for r in con.execute("SELECT pmid FROM articles").fetchall()} == expected_pmids(twin, KETAMINE[1])
     assert [r[0] for r in con.execute("SELECT kind FROM pipeline_runs").fetchall()] == ["refresh"]
+
+
+def test_fetching_starts_while_the_search_is_still_listing(twin, twin_config):
+    """EFetch of the first query's ids does not wait for the last query's windows, and still
+    asks for every id once."""
+    queries = [YEAR_2021, KETAMINE, DEPRESSION]
+    result = refresh(twin_config, queries, twin.today, batch_size=50, rate_per_second=20)
+    assert result.status == "ok"
+    searches = [r.time for r in twin.requests_to("esearch")]
+    fetches = [r.time for r in twin.requests_to("efetch")]
+    assert min(fetches) < max(searches)
+    asked = [int(i) for r in twin.requests_to("efetch") for i in r.params["id"].split(",")]
+    want = set().union(*(expected_pmids(twin, q) for _, q in queries))
+    assert sorted(asked) == sorted(want)
+
+
+def test_a_search_that_fails_midway_fails_the_run_and_moves_no_watermark(twin, twin_config):
+    class FailsOnSecondQuery(EutilsClient):
+        def iter_windows(self, term, *args, **kw):
+            if term == KETAMINE[1]:
+                raise fetch.EutilsError("esearch failed for the test")
+            yield from super().iter_windows(term, *args, **kw)
+
+    client = FailsOnSecondQuery(twin_config, rate_per_second=50, batch_size=50)
+    with pytest.raises(fetch.EutilsError, match="failed for the test"):
+        fetch.refresh(twin_config, [YEAR_2021, KETAMINE], today=twin.today, client=client,
+                      progress=None)
+    con = duckdb.connect(str(twin_config.store), read_only=True)
+    assert con.execute("SELECT count(*) FROM watermarks").fetchone()[0] == 0
+    assert con.execute("SELECT status FROM pipeline_runs").fetchone()[0] == "failed"
+    con.close()
+    assert refresh(twin_config, [YEAR_2021, KETAMINE], twin.today).status == "ok"
+    con = duckdb.connect(str(twin_config.store), read_only=True)
+    got = {r[0] for r in con.execute("SELECT pmid FROM articles").fetchall()}
+    con.close()
+    assert got == expected_pmids(twin, YEAR_2021[1]) | expected_pmids(twin, KETAMINE[1])
