@@ -249,6 +249,8 @@ class _Pull:
                     with self.ready:
                         self.searched = True
                         self.ready.notify_all()
+                    if not self.wanted:
+                        self.workers.stop()  # started on a big count, but every id was stored
                 elif kind == "body":
                     self._parse(*item)
                 elif kind == "parsed":
