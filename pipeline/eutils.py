@@ -234,8 +234,11 @@ class EutilsClient:
         MB) get a byte scan instead of a parse, and yield their PMIDs; the streaming parser
         reads them once, later, and quarantines any record that is broken inside."""
         if endpoint == "efetch":
-            head, tail = body[:4096], body[-64:].rstrip()
-            if b"<ERROR>" in body or b"<PubmedArticleSet" not in head:
+            head, tail = body[:4096], body[-4096:].rstrip()
+            # NCBI puts an <ERROR> at the start or end of what it sends; looking for one in
+            # the middle of 11 MB took as long as finding the PMIDs, and an error there would
+            # show anyway as PMIDs missing from the body, which are asked for again.
+            if b"<ERROR>" in head or b"<ERROR>" in tail or b"<PubmedArticleSet" not in head:
                 return EutilsClient._check_tree(endpoint, body)  # parse the error to report it
             if not tail.endswith(b"</PubmedArticleSet>"):
                 raise _Transient(f"incomplete EFetch body ({len(body)} bytes): no closing "
