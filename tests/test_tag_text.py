@@ -142,3 +142,21 @@ def test_joint_scorer_matches_each_model():
             for name, model in (("a", a), ("b", b)):
                 label, p, _ = joint.predict(name, idx)
                 assert (label, round(p, 9)) == (model.predict(tokens)[0], round(model.predict(tokens)[1], 9))
+
+def _regex_words(text):
+    from pipeline.tag.text import _SEPARATORS
+
+    return [w for w in _SEPARATORS.split(text.lower()) if w]
+
+
+@pytest.mark.parametrize("text", [
+    "", "   ", "...", "Ketamine (0.5 mg/kg) vs. placebo; p<0.05.",
+    "Scores fell \u2013 by 20\u00b14 points \u2264 day 7 \u2014 \u201cremission\u201d \u2018rare\u2019 \u22121",
+    "non\u00a0breaking\u2009thin\u3000ideographic\x1cfile\x85next-line spaces",
+    "Ärzte über Schmerz: Ketamin-Gabe", "İstanbul ΣΊΣΥΦΟΣ straße", "a\ud800b c",  # a lone surrogate
+    "tab\there\nnewline\r\nand\x0bvt\x0cff", "snake_case@email.org #tag [1] {x} |y| ~z `q` ^w",
+    "\u00b1\u00b1\u00b1", "x\u00b1y\u00e9\u00b1z", "emoji \U0001f600 stays",
+])
+def test_words_split_exactly_where_the_separator_regex_does(text):
+    assert words(text) == _regex_words(text)
+
