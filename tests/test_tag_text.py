@@ -160,3 +160,25 @@ def _regex_words(text):
 def test_words_split_exactly_where_the_separator_regex_does(text):
     assert words(text) == _regex_words(text)
 
+
+def test_rows_from_record_parts_equal_indices_of_the_string_tokens():
+    from pipeline.tag import load_models
+    from pipeline.tag.features import record_parts, tokens_of
+
+    joint = load_models()["joint"]
+    inputs = [from_record({"title": "A randomized controlled trial of ketamine in rats",
+                           "abstract": "BACKGROUND: Forty patients were randomly assigned.\nRESULTS: "
+                                       "Ketamine reduced depressive symptoms in vitro and in vivo."}),
+              from_record({"title": "Case report", "abstract": ""}),
+              from_record({"title": "", "abstract": "the the the of of in vitro in vitro"})]
+    for inp in inputs:
+        seq, hashes, keys, other, _, _ = record_parts(inp)
+        expected = joint.indices(tokens_of(seq, other))
+        assert len(expected) > 0
+        assert np.array_equal(joint.rows(seq, hashes, keys, other), expected)
+        by_hash = joint._by_hash
+        try:  # the string-token fallback gives the same rows, as a set
+            joint._by_hash = False
+            assert sorted(joint.rows(seq, hashes, keys, other)) == sorted(expected)
+        finally:
+            joint._by_hash = by_hash
