@@ -99,6 +99,11 @@ class JointScorer:
             self.columns[name] = (slice(col, col + len(m.classes)), count_col)
             col += len(m.classes)
             count_col += 1
+        self._intercepts = np.concatenate([m.intercept for m in models.values()]) if models else np.zeros(0)
+        self._count_cols = np.array([count for _, count in self.columns.values()], dtype=np.intp)
+        self._model_of_col = np.repeat(np.arange(len(models)), [len(m.classes) for m in models.values()])
+        self._spans = [(name, m.classes, self.columns[name][0].start, self.columns[name][0].stop)
+                       for name, m in models.items()]
 
         # Token lookup by hash: a record's ~600 strings already carry their hash (they were put in
         # a set), and a binary search in one small sorted array misses the CPU cache far less than
@@ -180,25 +185,27 @@ class JointScorer:
         """Every model's (label, its probability, every class's probability) for one record's
         `indices()`, as `LinearModel.predict` gives them."""
         sums = self._sums(idx)
-        return {name: self._predict(name, sums) for name in self.models}
+        counts = sums[self._count_cols]
+        counts[counts == 0] = 1.0  # a model that knows no token keeps its intercepts: 0 / 1 adds nothing
+        # Every model's scores in one vectorised step, the same operations `LinearModel.scores` does.
+        scores = (self._intercepts + sums[:len(self._intercepts)] / np.sqrt(counts)[self._model_of_col]).tolist()
+        return {name: _softmax_top(classes, scores[a:b]) for name, classes, a, b in self._spans}
 
     def predict(self, name: str, idx: np.ndarray) -> tuple[str, float, dict[str, float]]:
-        return self._predict(name, self._sums(idx))
+        return self.predict_all(idx)[name]
 
     def _sums(self, idx: np.ndarray) -> np.ndarray:
-        return self.matrix.take(idx, axis=0).sum(axis=0) if len(idx) else np.zeros(self.matrix.shape[1])
+        # np.add.reduce is what ndarray.sum calls, minus a layer of Python.
+        return np.add.reduce(self.matrix.take(idx, axis=0), axis=0) if len(idx) else np.zeros(self.matrix.shape[1])
 
-    def _predict(self, name: str, sums: np.ndarray) -> tuple[str, float, dict[str, float]]:
-        m = self.models[name]
-        cols, count_col = self.columns[name]
-        n = sums[count_col]
-        scores = (m.intercept + sums[cols] / math.sqrt(n) if n else m.intercept).tolist()
-        # A softmax over a dozen numbers: plain floats beat numpy's per-call overhead here.
-        top = max(scores)
-        exps = [math.exp(x - top) for x in scores]
-        total = sum(exps)
-        best = scores.index(top)
-        return m.classes[best], exps[best] / total, {c: e / total for c, e in zip(m.classes, exps)}
+
+def _softmax_top(classes: list[str], scores: list[float]) -> tuple[str, float, dict[str, float]]:
+    # A softmax over a dozen numbers: plain floats beat numpy's per-call overhead here.
+    top = max(scores)
+    exps = [math.exp(x - top) for x in scores]
+    total = sum(exps)
+    best = scores.index(top)
+    return classes[best], exps[best] / total, {c: e / total for c, e in zip(classes, exps)}
 
 
 def design_matrix(token_lists, vocab: dict[str, int]):
