@@ -177,22 +177,40 @@ def phrase_pair_keys(phrases: list[str]) -> np.ndarray:
     return word_hashes(list(firsts)) * _PAIR_MIX + word_hashes(list(seconds))
 
 
-_PAIR_PHRASES = sorted(p for p in _ALL_PHRASES if p.count(" ") == 1)
-_PAIR_PHRASE_KEYS = np.sort(phrase_pair_keys(_PAIR_PHRASES))
+def _phrase_keys(phrases: list[str]) -> np.ndarray:
+    """Sorted keys of phrases of two or three words, mixed word by word as `pair_keys()` does."""
+    keys = [np.zeros(0, dtype=np.int64)]
+    for width in (2, 3):
+        parts = [p.split(" ") for p in phrases if p.count(" ") == width - 1]
+        if parts:
+            key = word_hashes([w[0] for w in parts])
+            for i in range(1, width):
+                key = key * _PAIR_MIX + word_hashes([w[i] for w in parts])
+            keys.append(key)
+    return np.sort(np.concatenate(keys))
 
 
-def _cues_by_key(seq: list[str], keys: np.ndarray, text: str) -> set[str]:
-    """`cues(grams(seq), text)`, finding two-word phrases by `pair_keys()` instead of strings."""
-    phrases = set(_ALL_PHRASES.intersection(seq))
-    if len(keys):
-        pos = np.searchsorted(_PAIR_PHRASE_KEYS, keys)
-        pos[pos == len(_PAIR_PHRASE_KEYS)] = 0
-        for i in np.flatnonzero(_PAIR_PHRASE_KEYS[pos] == keys).tolist():
-            phrase = f"{seq[i]} {seq[i + 1]}"
-            if phrase in _ALL_PHRASES:  # the string, not the key, decides: no coincidence can add a cue
-                phrases.add(phrase)
-    phrases.update(_ALL_PHRASES.intersection(_triples(seq)))
-    return _names(phrases, text)
+_CUE_KEYS = _phrase_keys(sorted(_ALL_PHRASES))
+
+
+def _phrases_at(seq: list[str], hashes: np.ndarray, keys: np.ndarray) -> list[tuple[int, str]]:
+    """(end, phrase) of every cue phrase of two or three words in `seq`, found by key: `hashes`
+    and `keys` are its `word_hashes()` and `pair_keys()`."""
+    runs = np.concatenate((keys, keys[:-1] * _PAIR_MIX + hashes[2:]))  # pairs, then triples
+    pos = _CUE_KEYS.searchsorted(runs)
+    pos[pos == len(_CUE_KEYS)] = 0
+    out = []
+    for j in np.flatnonzero(_CUE_KEYS[pos] == runs).tolist():
+        start, width = (j, 2) if j < len(keys) else (j - len(keys), 3)
+        phrase = " ".join(seq[start:start + width])
+        if phrase in _ALL_PHRASES:  # the string, not the key, decides: no coincidence adds a cue
+            out.append((start + width, phrase))
+    return out
+
+
+def _cues_by_key(seq: list[str], hashes: np.ndarray, keys: np.ndarray, text: str) -> set[str]:
+    """`cues(grams(seq), text)`, finding phrases of two and three words by key, not string."""
+    return _names(_ALL_PHRASES.intersection(seq) | {p for _, p in _phrases_at(seq, hashes, keys)}, text)
 
 
 def _without_conclusion(inp: TagInput) -> str:
@@ -215,12 +233,17 @@ def record_parts(inp: TagInput, title: list[str] | None = None, body: list[str] 
     seq = title + body
     hashes = word_hashes(seq)
     keys = pair_keys(hashes)
-    found = _cues_by_key(seq, keys, inp.text)
+    phrases = _phrases_at(seq, hashes, keys)
+    found = _names(_ALL_PHRASES.intersection(seq) | {p for _, p in phrases}, inp.text)
     if "rct" in found or "rand" in found:
         # Only "further randomized controlled trials are needed" does not make a trial.
-        before = cues(grams(title + words(_without_conclusion(inp))))
+        before_seq = title + words(_without_conclusion(inp))
+        before_hashes = word_hashes(before_seq)
+        before = _cues_by_key(before_seq, before_hashes, pair_keys(before_hashes), "")
         found.difference_update({"rct", "rand"} - before)
-    title_cues = cues(grams(title), inp.title)
+    # The title's cues are those whose phrase ends within it: seq starts with the title.
+    title_cues = _names(_ALL_PHRASES.intersection(title) | {p for end, p in phrases if end <= len(title)},
+                        inp.title)
     other = ["t:" + w for w in title]
     other += ["sec:" + label.lower() for label, _ in inp.sections if label]
     other += ["cue:" + c for c in found]
