@@ -190,20 +190,22 @@ def _phrase_keys(phrases: list[str]) -> np.ndarray:
     return np.sort(np.concatenate(keys))
 
 
-_CUE_KEYS = _phrase_keys(sorted(_ALL_PHRASES))
+# A bit per slot a cue key's low bits name: one gather rules out nearly every run of words, and
+# the few that pass are checked as strings, so a shared slot can cost time but never add a cue.
+_CUE_SLOT_MASK = (1 << 16) - 1
+_CUE_SLOTS = np.zeros(_CUE_SLOT_MASK + 1, dtype=bool)
+_CUE_SLOTS[_phrase_keys(sorted(_ALL_PHRASES)) & _CUE_SLOT_MASK] = True
 
 
 def _phrases_at(seq: list[str], hashes: np.ndarray, keys: np.ndarray) -> list[tuple[int, str]]:
     """(end, phrase) of every cue phrase of two or three words in `seq`, found by key: `hashes`
     and `keys` are its `word_hashes()` and `pair_keys()`."""
     runs = np.concatenate((keys, keys[:-1] * _PAIR_MIX + hashes[2:]))  # pairs, then triples
-    pos = _CUE_KEYS.searchsorted(runs)
-    pos[pos == len(_CUE_KEYS)] = 0
     out = []
-    for j in np.flatnonzero(_CUE_KEYS[pos] == runs).tolist():
+    for j in np.flatnonzero(_CUE_SLOTS[runs & _CUE_SLOT_MASK]).tolist():
         start, width = (j, 2) if j < len(keys) else (j - len(keys), 3)
         phrase = " ".join(seq[start:start + width])
-        if phrase in _ALL_PHRASES:  # the string, not the key, decides: no coincidence adds a cue
+        if phrase in _ALL_PHRASES:
             out.append((start + width, phrase))
     return out
 
