@@ -124,9 +124,12 @@ def main(argv=None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="tag at most this many records")
     parser.add_argument("--same-as", metavar="REV", help="instead of timing, check that this tree tags every "
                         "shared record exactly as git revision REV does")
+    parser.add_argument("--hash-seed", default="0", help="PYTHONHASHSEED for both sides of --same-as")
+    parser.add_argument("--claims-every", type=int, default=10, metavar="N",
+                        help="with --same-as, link every registry claim to every Nth record")
     args = parser.parse_args(argv)
     if args.same_as:
-        return same_as(args.same_as)
+        return same_as(args.same_as, claims_every=args.claims_every, hash_seed=args.hash_seed)
     records, where = load_records(args.limit)
     pinned = hasattr(os, "sched_setaffinity")
     if pinned:  # one core, as the target says; restored so later benchmarks get both
