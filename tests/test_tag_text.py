@@ -199,3 +199,12 @@ def test_rows_from_record_parts_equal_indices_of_the_string_tokens():
             assert sorted(joint.rows(seq, hashes, keys, other)) == sorted(expected)
         finally:
             joint._by_hash = by_hash
+
+
+def test_phrase_keys_are_the_keys_of_the_same_words_in_a_record():
+    from pipeline.tag.features import _PAIR_MIX, pair_keys, phrase_keys, word_hashes
+
+    hashes = word_hashes(words("Web of Science"))
+    keys = pair_keys(hashes)
+    triple = keys[:-1] * _PAIR_MIX + hashes[2:]
+    assert phrase_keys(["web of", "of science", "web of science"]).tolist() == [keys[0], keys[1], triple[0]]

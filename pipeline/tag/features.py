@@ -156,7 +156,7 @@ def _names(phrases: set[str], text: str) -> set[str]:
 
 # Word pairs by number. Building every pair of a record as a string, hashing it and probing a set
 # was the largest cost of tagging; a pair's key is instead mixed from its two words' string hashes
-# (which splitting already needs) in one vectorised step, and looked up in sorted key arrays.
+# (which splitting already needs) in one vectorised step, and looked up by that number.
 # For a fixed first word the mix is a bijection of the second, so two pairs share a key only by a
 # 64-bit coincidence, the same odds the model lookup by string hash already accepts.
 _PAIR_MIX = np.int64(-7046029254386353131)  # 0x9E3779B97F4A7C15, odd
@@ -171,30 +171,25 @@ def pair_keys(hashes: np.ndarray) -> np.ndarray:
     return hashes[:-1] * _PAIR_MIX + hashes[1:]  # wraps modulo 2**64, as intended
 
 
-def phrase_pair_keys(phrases: list[str]) -> np.ndarray:
-    """`pair_keys()` of two-word phrases ("a b"), one key each."""
-    firsts, seconds = zip(*(p.split(" ") for p in phrases)) if phrases else ((), ())
-    return word_hashes(list(firsts)) * _PAIR_MIX + word_hashes(list(seconds))
-
-
-def _phrase_keys(phrases: list[str]) -> np.ndarray:
-    """Sorted keys of phrases of two or three words, mixed word by word as `pair_keys()` does."""
-    keys = [np.zeros(0, dtype=np.int64)]
-    for width in (2, 3):
-        parts = [p.split(" ") for p in phrases if p.count(" ") == width - 1]
-        if parts:
-            key = word_hashes([w[0] for w in parts])
-            for i in range(1, width):
-                key = key * _PAIR_MIX + word_hashes([w[i] for w in parts])
-            keys.append(key)
-    return np.sort(np.concatenate(keys))
+def phrase_keys(phrases: list[str]) -> np.ndarray:
+    """The key of each phrase of two or more words ("a b"), in order: its first word's hash mixed
+    with each next word's as `pair_keys()` does, so a pair's key is the pair key of its words."""
+    parts = [p.split(" ") for p in phrases]
+    keys = np.zeros(len(parts), dtype=np.int64)
+    for width in sorted({len(w) for w in parts}):
+        at = [i for i, w in enumerate(parts) if len(w) == width]
+        key = word_hashes([parts[i][0] for i in at])
+        for k in range(1, width):
+            key = key * _PAIR_MIX + word_hashes([parts[i][k] for i in at])
+        keys[at] = key
+    return keys
 
 
 # A bit per slot a cue key's low bits name: one gather rules out nearly every run of words, and
 # the few that pass are checked as strings, so a shared slot can cost time but never add a cue.
 _CUE_SLOT_MASK = (1 << 16) - 1
 _CUE_SLOTS = np.zeros(_CUE_SLOT_MASK + 1, dtype=bool)
-_CUE_SLOTS[_phrase_keys(sorted(_ALL_PHRASES)) & _CUE_SLOT_MASK] = True
+_CUE_SLOTS[phrase_keys([p for p in _ALL_PHRASES if p.count(" ") in (1, 2)]) & _CUE_SLOT_MASK] = True
 
 
 def _phrases_at(seq: list[str], hashes: np.ndarray, keys: np.ndarray) -> list[tuple[int, str]]:

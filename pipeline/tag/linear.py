@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .features import phrase_pair_keys, tokens_of
+from .features import phrase_keys, tokens_of
 
 FORMAT = "binary-l2-linear/1"
 
@@ -130,7 +130,7 @@ class JointScorer:
         is_pair = np.array([t.count(" ") == 1 and ":" not in t for t in tokens], dtype=bool)
         keys = np.empty(n, dtype=np.int64)
         keys[~is_pair] = [hash(t) for t, pair in zip(tokens, is_pair) if not pair]
-        keys[is_pair] = phrase_pair_keys([t for t, pair in zip(tokens, is_pair) if pair])
+        keys[is_pair] = phrase_keys([t for t, pair in zip(tokens, is_pair) if pair])
         # A quarter full: a bigger table overflows less but misses the cache more.
         size = 1 << max(4, int(4 * n - 1).bit_length())
         self._slot_mask = size - 1
