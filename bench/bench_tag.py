@@ -10,7 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 from bench.common import REPO, shared_dir, verdict
 
@@ -58,10 +63,73 @@ def rate(records: list[dict], linked: list, min_records: int = 2000) -> float:
     return len(batch) / (time.process_time() - start)
 
 
+# Tags pickled records with whichever `pipeline` is first on the path, one JSON line per record.
+_DUMP = """
+import json, pickle, sys
+from pipeline.tag import tag_record
+records, linked, every = pickle.load(open(sys.argv[1], "rb"))
+with open(sys.argv[2], "w") as out:
+    for i, rec in enumerate(records):
+        out.write(json.dumps(tag_record(rec, linked if i % every == 0 else None), sort_keys=True) + "\\n")
+"""
+
+
+def same_as(rev: str, claims_every: int = 10, hash_seed: str = "0") -> int:
+    """Tag every record of both shared PubMed files with this tree's tagger and with `rev`'s and
+    count records whose tags differ: a speed change must not change a single output.
+
+    Both run with one PYTHONHASHSEED because a record's weight rows are summed in token-hash
+    order, and a different order can move the last bits of a probability.
+    """
+    shared = shared_dir()
+    if shared is None:
+        print("  ../shared not found: nothing to compare")
+        return 2
+    from pipeline.parse import iter_pubmed
+
+    linked = claims()
+    differing = compared = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        old_tree = tmp / "old"
+        old_tree.mkdir()
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "pipeline"], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive, check=True)
+        for name in ("pubmed21n1298.xml.gz", "pubmed20n0014.xml.gz"):
+            path = shared / "pubmed" / "baseline" / name
+            records = [e for e in iter_pubmed(path) if e.get("kind") == "article"]
+            batch = tmp / "records.pkl"
+            batch.write_bytes(pickle.dumps((records, linked, claims_every)))
+            outputs = []
+            for tree in (old_tree, REPO):
+                out = tmp / f"{tree.name}.jsonl"
+                env = dict(os.environ, PYTHONPATH=str(tree), PYTHONHASHSEED=hash_seed)
+                subprocess.run([sys.executable, "-c", _DUMP, str(batch), str(out)], env=env, cwd=tree,
+                               check=True)
+                outputs.append(out.read_text().splitlines())
+            old, new = outputs
+            bad = [i for i, (a, b) in enumerate(zip(old, new)) if a != b] + \
+                list(range(min(len(old), len(new)), max(len(old), len(new))))
+            print(f"  {name}: {len(records):,} records ({len(records[::claims_every]):,} with "
+                  f"{len(linked)} claims each), {len(bad)} differ" + (f", first at record {bad[0]}" if bad else ""))
+            differing += len(bad)
+            compared += len(records)
+    print(f"  {compared:,} records compared against {rev}: {'identical' if not differing else f'{differing} differ'}")
+    return 1 if differing else 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_tag", description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="tag at most this many records")
+    parser.add_argument("--same-as", metavar="REV", help="instead of timing, check that this tree tags every "
+                        "shared record exactly as git revision REV does")
+    parser.add_argument("--hash-seed", default="0", help="PYTHONHASHSEED for both sides of --same-as")
+    parser.add_argument("--claims-every", type=int, default=10, metavar="N",
+                        help="with --same-as, link every registry claim to every Nth record")
     args = parser.parse_args(argv)
+    if args.same_as:
+        return same_as(args.same_as, claims_every=args.claims_every, hash_seed=args.hash_seed)
     records, where = load_records(args.limit)
     pinned = hasattr(os, "sched_setaffinity")
     if pinned:  # one core, as the target says; restored so later benchmarks get both

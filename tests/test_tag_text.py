@@ -37,7 +37,7 @@ def test_language_check():
                           "und Männern. Vor allem Männer, die postoperativ dauerhaft inkontinent sind")
 
 
-@pytest.mark.parametrize("text,cue", [
+CUE_TEXTS = [
     ("A randomized, double-blind, placebo-controlled trial of esketamine", "rct"),
     ("Databases including PubMed, Embase, Web of Science, and Cochrane were searched.", "sysrev"),
     ("We report a 45-year-old woman with ketamine uropathy.", "casereport"),
@@ -58,21 +58,37 @@ def test_language_check():
     ("Editorial: Why JAACAP Published an \"Inconclusive\" Trial", "editorial"),
     ("This study was conducted to determine the feasibility of using alert, conscious ponies as a model for "
      "septic shock in man.", "animal"),
-])
+]
+
+
+@pytest.mark.parametrize("text,cue", CUE_TEXTS)
 def test_cues(text, cue):
     assert cue in cues(grams(words(text)), text)
 
 
-@pytest.mark.parametrize("text,cue", [
+NOT_CUE_TEXTS = [
     # Real titles where a cue word means something else.
     ("Prevention of rhesus isoimmunization with intravenous anti-D gammaglobulin.", "animal"),
     ("Effect of prostaglandin I2 on ovine placental vasculature.", "meta"),
     ("Apomorpine inhibits the prolactin but not the TSH response to thyrotropin releasing hormone.", "editorial"),
     ("We present a new high pressure liquid chromatography (HPLC) method for the simultaneous analysis of "
      "primidone", "onecase"),
-])
+]
+
+
+@pytest.mark.parametrize("text,cue", NOT_CUE_TEXTS)
 def test_cue_words_in_other_senses_are_not_cues(text, cue):
     assert cue not in cues(grams(words(text)), text)
+
+
+@pytest.mark.parametrize("text", [t for t, _ in CUE_TEXTS + NOT_CUE_TEXTS] + [
+    "", "in", "in vitro", "web of science", "we report a", "we report a case", "in vitro in vitro web of science"])
+def test_cues_found_by_key_equal_cues_found_by_string(text):
+    from pipeline.tag.features import _cues_by_key, pair_keys, word_hashes
+
+    seq = words(text)
+    hashes = word_hashes(seq)
+    assert _cues_by_key(seq, hashes, pair_keys(hashes), text) == cues(grams(seq), text)
 
 
 @pytest.mark.parametrize("text,n,phrase", [
@@ -142,3 +158,53 @@ def test_joint_scorer_matches_each_model():
             for name, model in (("a", a), ("b", b)):
                 label, p, _ = joint.predict(name, idx)
                 assert (label, round(p, 9)) == (model.predict(tokens)[0], round(model.predict(tokens)[1], 9))
+
+def _regex_words(text):
+    from pipeline.tag.text import _SEPARATORS
+
+    return [w for w in _SEPARATORS.split(text.lower()) if w]
+
+
+@pytest.mark.parametrize("text", [
+    "", "   ", "...", "Ketamine (0.5 mg/kg) vs. placebo; p<0.05.",
+    "Scores fell \u2013 by 20\u00b14 points \u2264 day 7 \u2014 \u201cremission\u201d \u2018rare\u2019 \u22121",
+    "non\u00a0breaking\u2009thin\u3000ideographic\x1cfile\x85next-line spaces",
+    "Ärzte über Schmerz: Ketamin-Gabe", "İstanbul ΣΊΣΥΦΟΣ straße", "a\ud800b c",  # a lone surrogate
+    "tab\there\nnewline\r\nand\x0bvt\x0cff", "snake_case@email.org #tag [1] {x} |y| ~z `q` ^w",
+    "\u00b1\u00b1\u00b1", "x\u00b1y\u00e9\u00b1z", "emoji \U0001f600 stays",
+])
+def test_words_split_exactly_where_the_separator_regex_does(text):
+    assert words(text) == _regex_words(text)
+
+
+def test_rows_from_record_parts_equal_indices_of_the_string_tokens():
+    from pipeline.tag import load_models
+    from pipeline.tag.features import record_parts, tokens_of
+
+    joint = load_models()["joint"]
+    inputs = [from_record({"title": "We report a case: a randomized controlled trial of ketamine in rats",
+                           "abstract": "BACKGROUND: Forty patients were randomly assigned.\nRESULTS: "
+                                       "Ketamine reduced depressive symptoms in vitro and in vivo."}),
+              from_record({"title": "Case report", "abstract": ""}),
+              from_record({"title": "", "abstract": "the the the of of in vitro in vitro"})]
+    for inp in inputs:
+        seq, hashes, keys, other, _, title_cues = record_parts(inp)
+        assert title_cues == cues(grams(words(inp.title)), inp.title)
+        expected = joint.indices(tokens_of(seq, other))
+        assert len(expected) > 0
+        assert np.array_equal(joint.rows(seq, hashes, keys, other), expected)
+        by_hash = joint._by_hash
+        try:  # the string-token fallback gives the same rows, as a set
+            joint._by_hash = False
+            assert sorted(joint.rows(seq, hashes, keys, other)) == sorted(expected)
+        finally:
+            joint._by_hash = by_hash
+
+
+def test_phrase_keys_are_the_keys_of_the_same_words_in_a_record():
+    from pipeline.tag.features import _PAIR_MIX, pair_keys, phrase_keys, word_hashes
+
+    hashes = word_hashes(words("Web of Science"))
+    keys = pair_keys(hashes)
+    triple = keys[:-1] * _PAIR_MIX + hashes[2:]
+    assert phrase_keys(["web of", "of science", "web of science"]).tolist() == [keys[0], keys[1], triple[0]]

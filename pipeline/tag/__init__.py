@@ -15,9 +15,9 @@ from pathlib import Path
 from . import design as design_mod
 from . import population as population_mod
 from .direction import PreparedClaim, claim_from_text, direction_for, prepare
-from .features import record_tokens
+from .features import record_parts
 from .linear import JointScorer, LinearModel
-from .sample_size import sample_size
+from .sample_size import NUMBER_WORDS, sample_size
 from .text import TagInput, from_record, is_english, words
 
 __all__ = ["TAGGER_VERSION", "tag_record", "tag_input", "load_models", "MODELS_DIR"]
@@ -81,10 +81,13 @@ def tag_input(inp: TagInput, claims=None, models: dict | None = None) -> dict:
     models = models or load_models()
     text_inp, title_words, body_words = _usable(inp)
     has_text = bool(title_words or body_words)
-    tokens, found, title_cues = (record_tokens(text_inp, title_words, body_words) if has_text
-                                 else (set(), set(), set()))
     joint = models["joint"]
-    predicted = joint.predict_all(joint.indices(tokens)) if has_text else {}
+    if has_text:
+        seq, hashes, keys, other, found, title_cues = record_parts(text_inp, title_words, body_words)
+        predicted = joint.predict_all(joint.rows(seq, hashes, keys, other))
+        numbers = NUMBER_WORDS.intersection(seq)  # all sample_size needs of the tokens
+    else:
+        found, title_cues, predicted, numbers = set(), set(), {}, set()
 
     indexed = design_mod.from_indexer(inp)
     if indexed is not None and indexed[0] == "narrative_review" and not inp.mesh and found & {"sysrev", "meta"}:
@@ -108,7 +111,7 @@ def tag_input(inp: TagInput, claims=None, models: dict | None = None) -> dict:
     else:
         population, population_source = "unknown", "text"
 
-    n, n_text = sample_size(text_inp.abstract or text_inp.title, design == "case_report", tokens)
+    n, n_text = sample_size(text_inp.abstract or text_inp.title, design == "case_report", numbers)
     directions = []
     for claim in claims or ():
         prepared = _prepare_any(claim)

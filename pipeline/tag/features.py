@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from itertools import compress
 
+import numpy as np
+
 from .text import TagInput, words
 
 # name → the words, or word sequences of up to three words, that signal it (after `words()`,
@@ -126,22 +128,86 @@ def grams(seq: list[str]) -> tuple[set[str], set[str]]:
     """(words and word pairs, the word triples cue phrases can be), joined by a space."""
     pairs = set(seq)
     pairs.update([f"{a} {b}" for a, b in zip(seq, seq[1:])])
+    return pairs, _triples(seq)
+
+
+def _triples(seq: list[str]) -> set[str]:
     # Few words can start a triple cue: find them in C, build only those triples.
     starts = compress(range(len(seq) - 2), map(_TRIPLE_STARTS.__contains__, seq))
-    return pairs, {f"{seq[i]} {seq[i + 1]} {seq[i + 2]}" for i in starts}
+    return {f"{seq[i]} {seq[i + 1]} {seq[i + 2]}" for i in starts}
 
 
 def cues(found_in: tuple[set[str], set[str]], text: str = "") -> set[str]:
     """Cue names whose phrases occur in a `grams()` result (or, for infixes, in `text`)."""
     pairs, triples = found_in
+    return _names(_ALL_PHRASES.intersection(pairs) | _ALL_PHRASES.intersection(triples), text)
+
+
+def _names(phrases: set[str], text: str) -> set[str]:
     found = set()
-    for phrase in _ALL_PHRASES.intersection(pairs) | _ALL_PHRASES.intersection(triples):
+    for phrase in phrases:
         found.update(_CUE_OF[phrase])
     if text:
         for name, gate, infixes in _INFIXES:
             if name not in found and gate in text and any(map(text.__contains__, infixes)):
                 found.add(name)
     return found
+
+
+# Word pairs by number. Building every pair of a record as a string, hashing it and probing a set
+# was the largest cost of tagging; a pair's key is instead mixed from its two words' string hashes
+# (which splitting already needs) in one vectorised step, and looked up by that number.
+# For a fixed first word the mix is a bijection of the second, so two pairs share a key only by a
+# 64-bit coincidence, the same odds the model lookup by string hash already accepts.
+_PAIR_MIX = np.int64(-7046029254386353131)  # 0x9E3779B97F4A7C15, odd
+
+
+def word_hashes(seq: list[str]) -> np.ndarray:
+    return np.fromiter(map(hash, seq), dtype=np.int64, count=len(seq))
+
+
+def pair_keys(hashes: np.ndarray) -> np.ndarray:
+    """The key of each adjacent word pair, from `word_hashes()` of the words."""
+    return hashes[:-1] * _PAIR_MIX + hashes[1:]  # wraps modulo 2**64, as intended
+
+
+def phrase_keys(phrases: list[str]) -> np.ndarray:
+    """The key of each phrase of two or more words ("a b"), in order: its first word's hash mixed
+    with each next word's as `pair_keys()` does, so a pair's key is the pair key of its words."""
+    parts = [p.split(" ") for p in phrases]
+    keys = np.zeros(len(parts), dtype=np.int64)
+    for width in sorted({len(w) for w in parts}):
+        at = [i for i, w in enumerate(parts) if len(w) == width]
+        key = word_hashes([parts[i][0] for i in at])
+        for k in range(1, width):
+            key = key * _PAIR_MIX + word_hashes([parts[i][k] for i in at])
+        keys[at] = key
+    return keys
+
+
+# A bit per slot a cue key's low bits name: one gather rules out nearly every run of words, and
+# the few that pass are checked as strings, so a shared slot can cost time but never add a cue.
+_CUE_SLOT_MASK = (1 << 16) - 1
+_CUE_SLOTS = np.zeros(_CUE_SLOT_MASK + 1, dtype=bool)
+_CUE_SLOTS[phrase_keys([p for p in _ALL_PHRASES if p.count(" ") in (1, 2)]) & _CUE_SLOT_MASK] = True
+
+
+def _phrases_at(seq: list[str], hashes: np.ndarray, keys: np.ndarray) -> list[tuple[int, str]]:
+    """(end, phrase) of every cue phrase of two or three words in `seq`, found by key: `hashes`
+    and `keys` are its `word_hashes()` and `pair_keys()`."""
+    runs = np.concatenate((keys, keys[:-1] * _PAIR_MIX + hashes[2:]))  # pairs, then triples
+    out = []
+    for j in np.flatnonzero(_CUE_SLOTS[runs & _CUE_SLOT_MASK]).tolist():
+        start, width = (j, 2) if j < len(keys) else (j - len(keys), 3)
+        phrase = " ".join(seq[start:start + width])
+        if phrase in _ALL_PHRASES:
+            out.append((start + width, phrase))
+    return out
+
+
+def _cues_by_key(seq: list[str], hashes: np.ndarray, keys: np.ndarray, text: str) -> set[str]:
+    """`cues(grams(seq), text)`, finding phrases of two and three words by key, not string."""
+    return _names(_ALL_PHRASES.intersection(seq) | {p for _, p in _phrases_at(seq, hashes, keys)}, text)
 
 
 def _without_conclusion(inp: TagInput) -> str:
@@ -152,28 +218,53 @@ def _without_conclusion(inp: TagInput) -> str:
     return text[:max(0, text.rfind(". "))]
 
 
+def record_parts(inp: TagInput, title: list[str] | None = None, body: list[str] | None = None):
+    """What `record_tokens` is made of, with the word pairs left as keys.
+
+    Returns (words of title and abstract, their `word_hashes()`, their `pair_keys()`, the other
+    tokens, cue names, cue names in the title alone). The model tokens are the words, the pairs
+    of adjacent words joined by a space, and the other tokens.
+    """
+    title = words(inp.title) if title is None else title
+    body = words(inp.abstract) if body is None else body
+    seq = title + body
+    hashes = word_hashes(seq)
+    keys = pair_keys(hashes)
+    phrases = _phrases_at(seq, hashes, keys)
+    found = _names(_ALL_PHRASES.intersection(seq) | {p for _, p in phrases}, inp.text)
+    if "rct" in found or "rand" in found:
+        # Only "further randomized controlled trials are needed" does not make a trial.
+        before_seq = title + words(_without_conclusion(inp))
+        before_hashes = word_hashes(before_seq)
+        before = _cues_by_key(before_seq, before_hashes, pair_keys(before_hashes), "")
+        found.difference_update({"rct", "rand"} - before)
+    # The title's cues are those whose phrase ends within it: seq starts with the title.
+    title_cues = _names(_ALL_PHRASES.intersection(title) | {p for end, p in phrases if end <= len(title)},
+                        inp.title)
+    other = ["t:" + w for w in title]
+    other += ["sec:" + label.lower() for label, _ in inp.sections if label]
+    other += ["cue:" + c for c in found]
+    other += ["tcue:" + c for c in title_cues]
+    if not body:
+        other.append("no_abstract")
+    elif len(body) < 80:
+        other.append("short_abstract")
+    return seq, hashes, keys, other, found, title_cues
+
+
+def tokens_of(seq: list[str], other: list[str]) -> set[str]:
+    """The model tokens of `record_parts()`, as strings."""
+    out = set(seq)
+    out.update([f"{a} {b}" for a, b in zip(seq, seq[1:])])
+    out.update(other)
+    return out
+
+
 def record_tokens(inp: TagInput, title: list[str] | None = None,
                   body: list[str] | None = None) -> tuple[set[str], set[str], set[str]]:
     """(tokens for the design/population models, cue names, cue names in the title alone).
 
     `title` and `body` are the `words()` of title and abstract when the caller has them already.
     """
-    title = words(inp.title) if title is None else title
-    body = words(inp.abstract) if body is None else body
-    pairs, triples = grams(title + body)
-    found = cues((pairs, triples), inp.text)
-    if "rct" in found or "rand" in found:
-        # Only "further randomized controlled trials are needed" does not make a trial.
-        before = cues(grams(title + words(_without_conclusion(inp))))
-        found.difference_update({"rct", "rand"} - before)
-    title_cues = cues(grams(title), inp.title)
-    out = pairs
-    out.update(["t:" + w for w in title])
-    out.update(["sec:" + label.lower() for label, _ in inp.sections if label])
-    out.update(["cue:" + c for c in found])
-    out.update(["tcue:" + c for c in title_cues])
-    if not body:
-        out.add("no_abstract")
-    elif len(body) < 80:
-        out.add("short_abstract")
-    return out, found, title_cues
+    seq, _, _, other, found, title_cues = record_parts(inp, title, body)
+    return tokens_of(seq, other), found, title_cues

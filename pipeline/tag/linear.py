@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .features import phrase_keys, tokens_of
+
 FORMAT = "binary-l2-linear/1"
 
 
@@ -97,6 +99,11 @@ class JointScorer:
             self.columns[name] = (slice(col, col + len(m.classes)), count_col)
             col += len(m.classes)
             count_col += 1
+        self._intercepts = np.concatenate([m.intercept for m in models.values()]) if models else np.zeros(0)
+        self._count_cols = np.array([count for _, count in self.columns.values()], dtype=np.intp)
+        self._model_of_col = np.repeat(np.arange(len(models)), [len(m.classes) for m in models.values()])
+        self._spans = [(name, m.classes, self.columns[name][0].start, self.columns[name][0].stop)
+                       for name, m in models.items()]
 
         # Token lookup by hash: a record's ~600 strings already carry their hash (they were put in
         # a set), and a binary search in one small sorted array misses the CPU cache far less than
@@ -108,6 +115,42 @@ class JointScorer:
         self._hashes = hashes[order]
         self._rows = (order + 1).astype(np.intp)
         self._by_hash = len(tokens) > 0 and bool(np.all(self._hashes[1:] != self._hashes[:-1]))
+        self._table_for_rows(tokens, order)
+
+    def _table_for_rows(self, tokens: list[str], order: np.ndarray) -> None:
+        """The lookup `rows()` uses: each token's key is its string hash, or for a word pair
+        ("a b": no word holds a space or a colon) the `features.pair_keys` mix of its words'
+        hashes, so a record's pairs are never joined into strings. Keys sit in an open table at
+        the slot their low bits name, which finds most with one gather; a key whose slot was taken
+        waits in a small sorted overflow array. Each key leads to its token's rank, its place in
+        `_hashes`, because `indices` returns rows in rank order."""
+        n = len(tokens)
+        rank = np.empty(n, dtype=np.intp)
+        rank[order] = np.arange(n)
+        is_pair = np.array([t.count(" ") == 1 and ":" not in t for t in tokens], dtype=bool)
+        keys = np.empty(n, dtype=np.int64)
+        keys[~is_pair] = [hash(t) for t, pair in zip(tokens, is_pair) if not pair]
+        keys[is_pair] = phrase_keys([t for t, pair in zip(tokens, is_pair) if pair])
+        # A quarter full: a bigger table overflows less but misses the cache more.
+        size = 1 << max(4, int(4 * n - 1).bit_length())
+        self._slot_mask = size - 1
+        # An empty slot holds a key that belongs to the next slot, so no query can match it.
+        self._slot_key = np.arange(1, size + 1, dtype=np.int64)
+        self._slot_rank = np.full(size, -1, dtype=np.intp)
+        self._slot_spills = np.zeros(size, dtype=bool)
+        spilled = []
+        for key, r, slot in zip(keys.tolist(), rank.tolist(), (keys & self._slot_mask).tolist()):
+            if self._slot_rank[slot] < 0:
+                self._slot_key[slot], self._slot_rank[slot] = key, r
+            else:
+                self._slot_spills[slot] = True
+                spilled.append((key, r))
+        spilled.sort()
+        self._spill_key = np.array([k for k, _ in spilled], dtype=np.int64)
+        self._spill_rank = np.array([r for _, r in spilled], dtype=np.intp)
+        # Two keys alike (a 2**-64 coincidence) would make a pair and a token indistinguishable.
+        self._by_key = n > 0 and len(np.unique(keys)) == n
+        self._n_tokens = n
 
     def indices(self, tokens: set[str]) -> np.ndarray:
         if not isinstance(tokens, (set, frozenset)):
@@ -120,29 +163,49 @@ class JointScorer:
         pos[pos == len(self._hashes)] = 0
         return self._rows[pos[self._hashes[pos] == h]]
 
+    def rows(self, seq: list[str], hashes: np.ndarray, keys: np.ndarray, other: list[str]) -> np.ndarray:
+        """`indices(features.tokens_of(seq, other))` from `features.record_parts()`'s words, their
+        hashes, their pair keys and the other tokens: the same rows in the same order (so the same
+        sums to the last bit), without making the pair strings."""
+        if not (self._by_hash and self._by_key):
+            return self.indices(tokens_of(seq, other))
+        q = np.concatenate((hashes, np.fromiter(map(hash, other), dtype=np.int64, count=len(other)), keys))
+        slots = q & self._slot_mask
+        hit = self._slot_key[slots] == q
+        seen = np.zeros(self._n_tokens, dtype=bool)  # dedupes and orders by rank in one pass
+        seen[self._slot_rank[slots[hit]]] = True
+        spilled = q[self._slot_spills[slots] & ~hit]
+        if len(spilled):
+            at = self._spill_key.searchsorted(spilled)
+            at[at == len(self._spill_key)] = 0
+            seen[self._spill_rank[at[self._spill_key[at] == spilled]]] = True
+        return self._rows[seen.nonzero()[0]]
+
     def predict_all(self, idx: np.ndarray) -> dict[str, tuple[str, float, dict[str, float]]]:
         """Every model's (label, its probability, every class's probability) for one record's
         `indices()`, as `LinearModel.predict` gives them."""
         sums = self._sums(idx)
-        return {name: self._predict(name, sums) for name in self.models}
+        counts = sums[self._count_cols]
+        counts[counts == 0] = 1.0  # a model that knows no token keeps its intercepts: 0 / 1 adds nothing
+        # Every model's scores in one vectorised step, the same operations `LinearModel.scores` does.
+        scores = (self._intercepts + sums[:len(self._intercepts)] / np.sqrt(counts)[self._model_of_col]).tolist()
+        return {name: _softmax_top(classes, scores[a:b]) for name, classes, a, b in self._spans}
 
     def predict(self, name: str, idx: np.ndarray) -> tuple[str, float, dict[str, float]]:
-        return self._predict(name, self._sums(idx))
+        return self.predict_all(idx)[name]
 
     def _sums(self, idx: np.ndarray) -> np.ndarray:
-        return self.matrix.take(idx, axis=0).sum(axis=0) if len(idx) else np.zeros(self.matrix.shape[1])
+        # np.add.reduce is what ndarray.sum calls, minus a layer of Python.
+        return np.add.reduce(self.matrix.take(idx, axis=0), axis=0) if len(idx) else np.zeros(self.matrix.shape[1])
 
-    def _predict(self, name: str, sums: np.ndarray) -> tuple[str, float, dict[str, float]]:
-        m = self.models[name]
-        cols, count_col = self.columns[name]
-        n = sums[count_col]
-        scores = (m.intercept + sums[cols] / math.sqrt(n) if n else m.intercept).tolist()
-        # A softmax over a dozen numbers: plain floats beat numpy's per-call overhead here.
-        top = max(scores)
-        exps = [math.exp(x - top) for x in scores]
-        total = sum(exps)
-        best = scores.index(top)
-        return m.classes[best], exps[best] / total, {c: e / total for c, e in zip(m.classes, exps)}
+
+def _softmax_top(classes: list[str], scores: list[float]) -> tuple[str, float, dict[str, float]]:
+    # A softmax over a dozen numbers: plain floats beat numpy's per-call overhead here.
+    top = max(scores)
+    exps = [math.exp(x - top) for x in scores]
+    total = sum(exps)
+    best = scores.index(top)
+    return classes[best], exps[best] / total, {c: e / total for c, e in zip(classes, exps)}
 
 
 def design_matrix(token_lists, vocab: dict[str, int]):
