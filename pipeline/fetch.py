@@ -7,7 +7,8 @@ One run, under a file lock so two runs never overlap:
    so new MeSH, publication types, retractions and errata arrive). Windows are split until each
    holds fewer than ESearch's 10,000-id cap. Every response body goes to the raw archive first.
 2. the union of PMIDs over all queries is fetched once: new ids not in the store, and modified
-   ids whose stored revision is older than today. EFetch bodies are archived, parsed and upserted.
+   ids whose stored revision is older than today. Fetching starts with the first listed window
+   and runs beside the rest of the search. EFetch bodies are archived, parsed and upserted.
 3. a query's watermarks move only when every id its windows named has landed, so a killed or
    failed run is simply repeated by the next one; upserts are idempotent, so nothing doubles.
 """
