@@ -205,6 +205,8 @@ class _Pull:
                     while not self.slots.acquire(timeout=0.1):
                         if self.stopping.is_set():
                             return
+                    if self.stopping.is_set():  # the run failed: no more requests
+                        return
                     try:
                         body, got = next(bodies)
                     except StopIteration:
@@ -343,8 +345,10 @@ class _Pull:
 
     def _commit(self) -> None:
         if self.uncommitted is not None:
-            self.con.execute("COMMIT")
+            # cleared first: a COMMIT that fails has ended the transaction, and a ROLLBACK
+            # after it would raise in place of the real error
             self.uncommitted = None
+            self.con.execute("COMMIT")
 
     def _mirror(self) -> None:
         batch = []

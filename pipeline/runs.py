@@ -107,7 +107,9 @@ def store_manifest_rows(con, entries) -> None:
 
 
 def catch_up_manifest(con, archive) -> None:
-    """Mirror what the manifest holds beyond ``raw_manifest``: rows a killed run archived but
-    had not mirrored yet (a run mirrors in batches, the archive line is written first)."""
-    mirrored = con.execute("SELECT coalesce(max(seq), 0) FROM raw_manifest").fetchone()[0]
-    store_manifest_rows(con, [e for e in archive.entries() if e.seq > mirrored])
+    """Mirror every manifest row ``raw_manifest`` lacks: rows a killed run archived but had not
+    mirrored yet (a run mirrors in batches, the archive line is written first), and rows a
+    failed run's rollback took back. Gaps are looked for by seq, not only past the highest
+    seq: the search and fetch threads archive side by side, and a rollback can leave a hole."""
+    mirrored = {r[0] for r in con.execute("SELECT seq FROM raw_manifest").fetchall()}
+    store_manifest_rows(con, [e for e in archive.entries() if e.seq not in mirrored])

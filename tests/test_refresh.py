@@ -238,15 +238,32 @@ def test_a_live_refresh_replaces_a_store_built_from_the_offline_snapshot(twin, t
     assert [r[0] for r in con.execute("SELECT kind FROM pipeline_runs").fetchall()] == ["refresh"]
 
 
+def _wait_for_efetch(twin, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not twin.requests_to("efetch"):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def test_fetching_starts_while_the_search_is_still_listing(twin, twin_config):
     """EFetch of the first query's ids does not wait for the last query's windows, and still
     asks for every id once."""
     queries = [YEAR_2021, KETAMINE, DEPRESSION]
-    result = refresh(twin_config, queries, twin.today, batch_size=50, rate_per_second=20)
+    seen_before_last_search = []
+
+    class WaitsBeforeTheLastQuery(EutilsClient):
+        def iter_windows(self, term, *args, **kw):
+            if term == DEPRESSION[1] and not seen_before_last_search:
+                # a sequential run would never get here with an EFetch made: it waits in vain
+                seen_before_last_search.append(_wait_for_efetch(twin))
+            yield from super().iter_windows(term, *args, **kw)
+
+    client = WaitsBeforeTheLastQuery(twin_config, rate_per_second=50, batch_size=50)
+    result = fetch.refresh(twin_config, queries, today=twin.today, client=client, progress=None)
     assert result.status == "ok"
-    searches = [r.time for r in twin.requests_to("esearch")]
-    fetches = [r.time for r in twin.requests_to("efetch")]
-    assert min(fetches) < max(searches)
+    assert seen_before_last_search == [True]
     asked = [int(i) for r in twin.requests_to("efetch") for i in r.params["id"].split(",")]
     want = set().union(*(expected_pmids(twin, q) for _, q in queries))
     assert sorted(asked) == sorted(want)
@@ -256,6 +273,9 @@ def test_a_search_that_fails_midway_fails_the_run_and_moves_no_watermark(twin, t
     class FailsOnSecondQuery(EutilsClient):
         def iter_windows(self, term, *args, **kw):
             if term == KETAMINE[1]:
+                _wait_for_efetch(twin)  # records of the first query are on their way in
+                time.sleep(0.3)
+                self.esearch(term)  # archived; mirrored after the failed run's rollback
                 raise fetch.EutilsError("esearch failed for the test")
             yield from super().iter_windows(term, *args, **kw)
 
@@ -270,5 +290,20 @@ def test_a_search_that_fails_midway_fails_the_run_and_moves_no_watermark(twin, t
     assert refresh(twin_config, [YEAR_2021, KETAMINE], twin.today).status == "ok"
     con = duckdb.connect(str(twin_config.store), read_only=True)
     got = {r[0] for r in con.execute("SELECT pmid FROM articles").fetchall()}
+    mirrored = [r[0] for r in con.execute("SELECT seq FROM raw_manifest ORDER BY seq").fetchall()]
     con.close()
     assert got == expected_pmids(twin, YEAR_2021[1]) | expected_pmids(twin, KETAMINE[1])
+    # every archived response is in raw_manifest, those of the failed run included
+    assert mirrored == [e.seq for e in RawArchive(twin_config.raw_dir).entries()]
+
+
+def test_a_hole_in_the_mirrored_manifest_is_filled_by_the_next_run(twin, twin_config):
+    refresh(twin_config, [KETAMINE], twin.today)
+    con = duckdb.connect(str(twin_config.store))
+    con.execute("DELETE FROM raw_manifest WHERE seq = 1")  # as if its run rolled it back
+    con.close()
+    refresh(twin_config, [KETAMINE], twin.today)
+    con = duckdb.connect(str(twin_config.store), read_only=True)
+    mirrored = [r[0] for r in con.execute("SELECT seq FROM raw_manifest ORDER BY seq").fetchall()]
+    con.close()
+    assert mirrored == [e.seq for e in RawArchive(twin_config.raw_dir).entries()]
