@@ -33,7 +33,7 @@ from typing import IO, Iterator, Union
 
 from lxml import etree
 
-from .records import RAW_LIMIT, medline_date, month_number, quarantine, raw_text, record_event
+from .records import RAW_LIMIT, BlanklessParser, medline_date, month_number, quarantine, raw_text, record_event
 
 __all__ = ["RAW_LIMIT", "RECORD_TAGS", "iter_pubmed", "medline_date", "month_number", "parse_bytes"]
 
@@ -61,11 +61,8 @@ _AFTER_NAME = frozenset((b" ", b"\t", b"\r", b"\n", b">", b"/"))
 _PMID = re.compile(rb"<PMID[^>]*>[ \t\r\n]*(\d+)[ \t\r\n]*</PMID>")
 
 
-def _parser() -> etree.XMLParser:
-    # The same safety options on both routes: no DTD, no network, entities left unresolved.
-    return etree.XMLParser(
-        recover=False, remove_comments=True, remove_pis=True, resolve_entities=False, no_network=True,
-    )
+# The same safety options on both routes: no DTD, no network, entities left unresolved.
+_OPTIONS = dict(recover=False, remove_comments=True, remove_pis=True, resolve_entities=False, no_network=True)
 
 
 # ---------------------------------------------------------------- the split route
@@ -175,7 +172,7 @@ def _split_events(source: IO[bytes]) -> Iterator[dict]:
     if prolog.group(2):  # <PubmedArticleSet/>: an empty result set
         return
 
-    parser = _parser()
+    fast, exact = BlanklessParser(**_OPTIONS), etree.XMLParser(**_OPTIONS)
     pos, offset = prolog.end(), 0  # offset: where buf[0] sits in the whole stream
     count, last_pmid = 0, None
 
@@ -224,13 +221,20 @@ def _split_events(source: IO[bytes]) -> Iterator[dict]:
             stop += len(end_tag)
             chunk = _trimmed(buf, pos, stop)
             try:
-                event = record_event(etree.fromstring(chunk, parser))
-            except etree.LxmlError as exc:
-                event = quarantine(
-                    _pmid_in(chunk),
-                    f"record at byte {offset + pos} (after {count} records) is not well-formed XML: {exc}",
-                    _decoded(chunk),
-                )
+                event = record_event(etree.fromstring(chunk, fast))
+            except etree.LxmlError:
+                event = None
+            if event is None or event["kind"] == "quarantine":
+                # Read again from a tree that kept every blank: the same record either reads
+                # the same or fails the same way, with the raw text as the document has it.
+                try:
+                    event = record_event(etree.fromstring(chunk, exact))
+                except etree.LxmlError as exc:
+                    event = quarantine(
+                        _pmid_in(chunk),
+                        f"record at byte {offset + pos} (after {count} records) is not well-formed XML: {exc}",
+                        _decoded(chunk),
+                    )
             pos = stop
             count += 1
             if event.get("pmid") is not None:
@@ -278,10 +282,7 @@ def _broken_input(exc: Exception, root, last, count: int, last_pmid, origin: str
 
 
 def _iterparse_events(stream, count: int = 0, last_pmid=None, origin: str = "") -> Iterator[dict]:
-    context = etree.iterparse(
-        stream, events=("end",), tag=RECORD_TAGS, recover=False, remove_comments=True,
-        remove_pis=True, resolve_entities=False, no_network=True,
-    )
+    context = etree.iterparse(stream, events=("end",), tag=RECORD_TAGS, **_OPTIONS)
     root = last = None
     try:
         for _, el in context:
