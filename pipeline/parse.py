@@ -135,7 +135,14 @@ def _trimmed(buf: bytes, start: int, stop: int) -> bytes:
       History stays and the reader picks as it always does.
     """
     pieces = []
-    history = buf.find(b"<History>", start, stop)
+    # Both sit in PubmedData, which closes the record: looking back for its start reads the
+    # bytes of PubmedData, not the whole MedlineCitation before it.
+    data = buf.rfind(b"<PubmedData>", start, stop)
+    if data > start:
+        start_data = data
+    else:  # a book's PubmedBookData, or no PubmedData at all
+        start_data = start
+    history = buf.find(b"<History>", start_data, stop)
     if history >= 0:
         entrez = buf.find(b'<PubMedPubDate PubStatus="entrez">', history, stop)
         history_end = buf.find(b"</History>", history, stop)
@@ -144,7 +151,7 @@ def _trimmed(buf: bytes, start: int, stop: int) -> bytes:
             if entrez_end >= 0:
                 pieces += [buf[start:history + 9], buf[entrez:entrez_end + 16]]
                 start = history_end
-    first = buf.find(b"<ReferenceList", start, stop)
+    first = buf.find(b"<ReferenceList", max(start, start_data), stop)
     last = buf.rfind(b"</ReferenceList>", first, stop) if first >= 0 else -1
     if last >= 0 and buf[first + 14:first + 15] in _AFTER_NAME:
         pieces += [buf[start:first], buf[last + 16:stop]]

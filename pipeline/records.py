@@ -91,10 +91,21 @@ def medline_date(text: str) -> tuple[int | None, int | None]:
     return year, None
 
 
+_ISO_DATES: dict = {}
+
+
 def _iso_date(el) -> str:
     # The DTD fixes the order (Year, Month, Day, then optional Hour/Minute), so position is
-    # enough; a malformed date fails here and quarantines its record.
-    return date(int(el[0].text), int(el[1].text), int(el[2].text)).isoformat()
+    # enough; a malformed date fails here and quarantines its record. A file's records share
+    # a few hundred dates, so each is checked and formatted once.
+    key = (el[0].text, el[1].text, el[2].text)
+    iso = _ISO_DATES.get(key)
+    if iso is None:
+        iso = date(int(key[0]), int(key[1]), int(key[2])).isoformat()
+        if len(_ISO_DATES) > 50_000:
+            _ISO_DATES.clear()
+        _ISO_DATES[key] = iso
+    return iso
 
 
 def _pub_date(el, out: dict) -> None:
@@ -378,8 +389,10 @@ def _article(el, out: dict, extra: dict) -> None:
                 for part in item:
                     name = part.tag
                     if name == "JournalIssue":
-                        for issue in part.iterchildren("PubDate"):
-                            _pub_date(issue, out)
+                        # A plain loop: iterchildren(tag) sets up a tag matcher per call.
+                        for issue in part:
+                            if issue.tag == "PubDate":
+                                _pub_date(issue, out)
                     elif name == "Title":
                         out["journal"] = _text(part)
                     elif name == "ISOAbbreviation":
