@@ -9,9 +9,10 @@ Two routes give the same events:
 - The split route takes the layout every PubMed producer writes: a UTF-8 XML declaration, a
   DOCTYPE without an internal subset, a bare ``<PubmedArticleSet>`` root and record elements
   separated by whitespace. A byte search finds each record's end tag, the parts no field reads
-  (reference lists, History stamps but the one read) are cut out, and libxml2 builds the rest
-  of the record on its own (``etree.fromstring``), without the per-element
-  event hooks ``iterparse`` runs. Record end tags cannot occur unescaped in text; only a
+  (reference lists, History stamps but the one read, MedlineJournalInfo) are cut out, and
+  libxml2 builds the rest of the record on its own (``etree.fromstring``), without the
+  per-element event hooks ``iterparse`` runs and without the indentation between elements
+  (``records.BlanklessParser`` says when a record is built again with it). Record end tags cannot occur unescaped in text; only a
   comment or CDATA section inside a record could hold one, which PubMed never writes, and a
   record cut short by one fails to parse and is quarantined rather than misread. A record that
   is not well-formed is quarantined on its own and the stream goes on.
