@@ -169,7 +169,8 @@ def _report(results: dict, source: Path, size_mb: float) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5,
-                        help="runs of each fast parser, interleaved; the best time of each is kept, which on a shared machine is the figure least blurred by other load")
+                        help="runs of each fast parser, interleaved; the best time of each is kept, "
+                             "the figure least blurred by other load on a shared machine")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object instead of a table")
     parser.add_argument("--file", type=Path, help="a gzipped PubmedArticleSet (default: the 2021 update file)")
     parser.add_argument("--skip-slow", action="store_true", help="leave out pubmed_parser and Bio.Entrez")
