@@ -108,27 +108,40 @@ def _iso_date(el) -> str:
     return iso
 
 
+_PUB_DATES: dict = {}
+
+
 def _pub_date(el, out: dict) -> None:
+    # Journals print a few hundred distinct dates per file: each is read once per process.
+    key = tuple([(part.tag, part.text) for part in el])
+    found = _PUB_DATES.get(key)
+    if found is None:
+        found = _read_pub_date(key)
+        if len(_PUB_DATES) > 50_000:
+            _PUB_DATES.clear()
+        _PUB_DATES[key] = found
+    out["pub_date_raw"], out["pub_year"], out["pub_month"] = found
+
+
+def _read_pub_date(parts: tuple) -> tuple:
+    """(raw, year, month) of a PubDate's (tag, text) pairs; an unknown Month raises."""
     year = month = day = season = None
-    for part in el:
-        tag = part.tag
+    for tag, text in parts:
+        text = text.strip() if text else ""
         if tag == "Year":
-            year = _text(part)
+            year = text
         elif tag == "Month":
-            month = _text(part)
+            month = text
         elif tag == "Day":
-            day = _text(part)
+            day = text
         elif tag == "MedlineDate":
-            out["pub_date_raw"] = raw = _text(part)
-            out["pub_year"], out["pub_month"] = medline_date(raw)
-            return
+            return (text, *medline_date(text))
         elif tag == "Season":
-            season = _text(part)
-    out["pub_date_raw"] = " ".join([p for p in (year, month or season, day) if p])
-    out["pub_year"] = int(year) if year else None
-    out["pub_month"] = month_number(month or season)
-    if month and out["pub_month"] is None:
+            season = text
+    pub_month = month_number(month or season)
+    if month and pub_month is None:
         raise ValueError(f"unknown Month {month!r}")
+    return " ".join([p for p in (year, month or season, day) if p]), int(year) if year else None, pub_month
 
 
 # ---------------------------------------------------------------- text
@@ -278,7 +291,11 @@ def _chemicals(el, chemicals: list) -> None:
 
 def _keywords(el, keywords: list) -> None:
     for part in el:
-        keyword = _flat(part)
+        if len(part):
+            keyword = _flat(part)
+        else:  # _flat's plain case, inline: a recent record has a dozen keywords
+            keyword = part.text
+            keyword = keyword.strip() if keyword else ""
         if keyword:
             keywords.append(keyword)
 
