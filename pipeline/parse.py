@@ -12,10 +12,11 @@ Two routes give the same events:
   (reference lists, History stamps but the one read, MedlineJournalInfo) are cut out, and
   libxml2 builds the rest of the record on its own (``etree.fromstring``), without the
   per-element event hooks ``iterparse`` runs and without the indentation between elements
-  (``records.BlanklessParser`` says when a record is built again with it). Record end tags cannot occur unescaped in text; only a
-  comment or CDATA section inside a record could hold one, which PubMed never writes, and a
-  record cut short by one fails to parse and is quarantined rather than misread. A record that
-  is not well-formed is quarantined on its own and the stream goes on.
+  (``records.BlanklessParser`` says when a record is built again with it). Record end tags
+  cannot occur unescaped in text; only a comment or CDATA section inside a record could hold
+  one, which PubMed never writes, and a record cut short by one fails to parse and is
+  quarantined rather than misread. A record that is not well-formed is quarantined on its own
+  and the stream goes on.
 - Anything else (another encoding, a namespaced or unexpected root, an HTML error page, content
   between records that is not whitespace) goes through lxml's ``iterparse``, from the point where
   the layout stopped being the usual one.
@@ -34,7 +35,9 @@ from typing import IO, Iterator, Union
 
 from lxml import etree
 
-from .records import RAW_LIMIT, BlanklessParser, medline_date, month_number, quarantine, raw_text, record_event
+from .records import (
+    RAW_LIMIT, BlanklessParser, medline_date, month_number, quarantine, raw_text, record_event,
+)
 
 __all__ = ["RAW_LIMIT", "RECORD_TAGS", "iter_pubmed", "medline_date", "month_number", "parse_bytes"]
 
