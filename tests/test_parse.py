@@ -641,7 +641,8 @@ def test_the_blankless_parser_does_drop_spaces_that_count():
 
 
 @pytest.mark.parametrize(("title", "abstract", "last", "expected"), [
-    ("<i>a</i> <i>b</i> c", "<b>A:</b> <i>T. cruzi</i> <sup>2</sup> ok", "Smith", ("a b c", "A: T. cruzi 2 ok", "Smith")),
+    ("<i>a</i> <i>b</i> c", "<b>A:</b> <i>T. cruzi</i> <sup>2</sup> ok", "Smith",
+     ("a b c", "A: T. cruzi 2 ok", "Smith")),
     ("a<i> <b>x</b></i>y", "a<i><b>x</b> </i>y", "Smith", ("a xy", "ax y", "Smith")),
     ("<i>a</i><sup>2</sup> b", "  <i>lead</i> and trail <b>x</b>  ", "Smith", ("a2 b", "lead and trail x", "Smith")),
     ("t", "t", " <i>x</i>", ("t", "t", " ")),
