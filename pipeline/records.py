@@ -156,7 +156,9 @@ class BlanklessParser(etree.XMLParser):
     to go by: in text that opens with an element, a space between two inline elements
     (``<i>a</i> <i>b</i>``) is dropped too. Readers of a tree this parser built check for that
     shape (``_lost_blanks``) and fail the record, whose caller then builds it again with a
-    parser that keeps every character. So a record read from either tree reads the same.
+    parser that keeps every character. So a record read from either tree reads the same. (A
+    blank dropped before a comment, CDATA, processing instruction or carriage return leaves no
+    such shape: the caller keeps records holding any of those away from this parser.)
     """
 
     def __init__(self, **options):

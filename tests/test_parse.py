@@ -652,3 +652,17 @@ def test_spaces_between_inline_elements_read_the_same_on_both_routes(title, abst
     [record] = parse_bytes(xml)
     assert (record["title"], record["abstract"], record["authors"][0]["last_name"]) == expected
     assert [record] == _by_iterparse(xml)
+
+
+@pytest.mark.parametrize(("title", "abstract", "last", "expected"), [
+    # libxml2 drops a blank before a comment, CDATA or processing instruction as well, and the
+    # tree then shows no sign of it; nor of one before a carriage return.
+    ("<i>a</i> <!--c-->b", "<b>A</b> <?pi x?>B", "Smith", ("a b", "A B", "Smith")),
+    ("<i>a</i> <![CDATA[b]]>", "a<i> <!--c--></i>b", " <!--c-->Smith", ("a b", "a b", " Smith")),
+    ("t", "t", " \r\nSmith", ("t", "t", " \nSmith")),
+])
+def test_blanks_before_comments_cdata_pis_and_carriage_returns_are_kept(title, abstract, last, expected):
+    xml = _MINIMAL.format(title=title, abstract=abstract, last=last).encode()
+    [record] = parse_bytes(xml)
+    assert (record["title"], record["abstract"], record["authors"][0]["last_name"]) == expected
+    assert [record] == _by_iterparse(xml)
