@@ -187,6 +187,11 @@ def _flat(el) -> str:
         _lost_blanks(el)
         text = etree.tostring(el, method="text", encoding="unicode", with_tail=False)
         # Marked-up text carries MathML's layout whitespace; one space per run reads right.
+        # Most marked-up text has no run to collapse: every whitespace character but the space
+        # is unprintable, so printable text without a double or edge space is already in shape
+        # (splitting a whole abstract into words only to join them costs far more).
+        if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+            return text
         return " ".join(text.split())
     text = el.text
     return text.strip() if text else ""

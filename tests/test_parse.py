@@ -666,3 +666,12 @@ def test_blanks_before_comments_cdata_pis_and_carriage_returns_are_kept(title, a
     [record] = parse_bytes(xml)
     assert (record["title"], record["abstract"], record["authors"][0]["last_name"]) == expected
     assert [record] == _by_iterparse(xml)
+
+
+def test_marked_up_text_is_collapsed_the_same_with_or_without_the_shortcut():
+    # records._flat returns printable text without double or edge spaces as it is: that holds
+    # only if no printable character but the space splits words.
+    assert [c for c in map(chr, range(0x110000)) if c.isprintable() and c != " " and c.isspace()] == []
+    xml = _MINIMAL.format(title="<i>a</i>\u00a0b  c", abstract="<b>x</b> y", last="Smith").encode()
+    [record] = parse_bytes(xml)
+    assert (record["title"], record["abstract"]) == ("a b c", "x y")
