@@ -667,3 +667,36 @@ def test_marked_up_text_is_collapsed_the_same_with_or_without_the_shortcut():
     xml = _MINIMAL.format(title="<i>a</i>\u00a0b  c", abstract="<b>x</b> y", last="Smith").encode()
     [record] = parse_bytes(xml)
     assert (record["title"], record["abstract"]) == ("a b c", "x y")
+
+
+_ATOMS = ["a", "b", " ", "  ", "\n", "\t", "&amp;", "&#32;", "&#10;", "é", " " * 301,
+          "\r", "\r\n", "<!--c-->", "<?p x?>", "<![CDATA[z]]>", "<![CDATA[ ]]>"]
+
+
+@st.composite
+def _mixed(draw, depth: int = 0) -> str:
+    parts = []
+    for _ in range(draw(st.integers(0, 5))):
+        if depth < 3 and draw(st.booleans()) and draw(st.booleans()):
+            tag = draw(st.sampled_from(["i", "b", "sup", "mi"]))
+            parts.append(f"<{tag}>{draw(_mixed(depth + 1))}</{tag}>")
+        else:
+            parts.append(draw(st.sampled_from(_ATOMS)))
+    return "".join(parts)
+
+
+def _read_keeping_every_blank(xml: bytes) -> list[dict]:
+    blankless = parse.BlanklessParser
+    parse.BlanklessParser = lambda **options: etree.XMLParser(**options)
+    try:
+        return parse_bytes(xml)
+    finally:
+        parse.BlanklessParser = blankless
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["title", "abstract", "last"]), _mixed())
+def test_any_mixed_content_reads_as_from_a_tree_that_kept_every_blank(field, text):
+    values = {"title": "t", "abstract": "t", "last": "Smith", field: text}
+    xml = _MINIMAL.format(**values).encode()
+    assert parse_bytes(xml) == _read_keeping_every_blank(xml)
