@@ -205,9 +205,14 @@ def _phrases_at(seq: list[str], hashes: np.ndarray, keys: np.ndarray) -> list[tu
     return out
 
 
+def _cue_names(seq: list[str], phrases: list[tuple[int, str]], text: str) -> set[str]:
+    """Cue names of `seq`'s one-word phrases and of `phrases` (from `_phrases_at`)."""
+    return _names(_ALL_PHRASES.intersection(seq) | {p for _, p in phrases}, text)
+
+
 def _cues_by_key(seq: list[str], hashes: np.ndarray, keys: np.ndarray, text: str) -> set[str]:
     """`cues(grams(seq), text)`, finding phrases of two and three words by key, not string."""
-    return _names(_ALL_PHRASES.intersection(seq) | {p for _, p in _phrases_at(seq, hashes, keys)}, text)
+    return _cue_names(seq, _phrases_at(seq, hashes, keys), text)
 
 
 def _without_conclusion(inp: TagInput) -> str:
@@ -231,7 +236,7 @@ def record_parts(inp: TagInput, title: list[str] | None = None, body: list[str] 
     hashes = word_hashes(seq)
     keys = pair_keys(hashes)
     phrases = _phrases_at(seq, hashes, keys)
-    found = _names(_ALL_PHRASES.intersection(seq) | {p for _, p in phrases}, inp.text)
+    found = _cue_names(seq, phrases, inp.text)
     if "rct" in found or "rand" in found:
         # Only "further randomized controlled trials are needed" does not make a trial.
         before_seq = title + words(_without_conclusion(inp))
@@ -239,8 +244,7 @@ def record_parts(inp: TagInput, title: list[str] | None = None, body: list[str] 
         before = _cues_by_key(before_seq, before_hashes, pair_keys(before_hashes), "")
         found.difference_update({"rct", "rand"} - before)
     # The title's cues are those whose phrase ends within it: seq starts with the title.
-    title_cues = _names(_ALL_PHRASES.intersection(title) | {p for end, p in phrases if end <= len(title)},
-                        inp.title)
+    title_cues = _cue_names(title, [(end, p) for end, p in phrases if end <= len(title)], inp.title)
     other = ["t:" + w for w in title]
     other += ["sec:" + label.lower() for label, _ in inp.sections if label]
     other += ["cue:" + c for c in found]
