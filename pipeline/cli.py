@@ -63,7 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
              "python -m pipeline retag")
     p = _command(sub, "tag", "Tag JSONL records: design, population, sample size, direction.",
                  "python -m pipeline tag --input in.jsonl --output out.jsonl")
-    p.add_argument("--input", required=True, type=Path)
+    p.add_argument("--input", required=True, type=Path,
+                   help="JSONL, one record per line: id, title, abstract; optionally pmid, publication_types, "
+                        "mesh, indexing_method, and claim: one sentence about any intervention, e.g. "
+                        "\"Ketamine lowers depressive symptoms compared with midazolam\"")
     p.add_argument("--output", required=True, type=Path)
     p = _command(sub, "check", "Check a draft: which sentences make registered claims, and their evidence.",
                  "python -m pipeline check draft.txt")

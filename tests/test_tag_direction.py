@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from pipeline.tag import tag_record
-from pipeline.tag.direction import claim_from_text, map_effect, prepare
-from pipeline.tag.effect import ArmMasker, effect_tokens
+from pipeline.tag.claim_text import claim_from_text
+from pipeline.tag.direction import map_effect, prepare
+from pipeline.tag.effect import ArmMasker, effect_tokens, states_a_result
+from pipeline.tag.jsonl import tag_line
 from pipeline.tag import load_models
-from pipeline.tag.outcomes import BAD, GOOD, UNKNOWN, polarity
+from pipeline.tag.outcomes import BAD, GOOD, UNKNOWN, matcher_for, polarity, short_forms
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tag" / "records.jsonl"
 RECORDS = {r["pmid"]: r for r in map(json.loads, FIXTURES.read_text(encoding="utf-8").splitlines())}
@@ -34,6 +36,74 @@ def test_claim_from_text(text, direction, term):
     claim = claim_from_text(text)
     assert claim.supporting_direction == direction
     assert term in claim.outcome_terms
+
+
+@pytest.mark.parametrize("text,direction,outcome,intervention,comparator", [
+    ("Liraglutide lowers HbA1c compared with placebo", "decrease", "HbA1c", "liraglutide", ("placebo",)),
+    ("Ketamine does not change blood pressure", "no_difference", "blood pressure", "ketamine", ()),
+    ("Dexmedetomidine has no effect on heart rate versus saline in children", "no_difference", "heart rate",
+     "dexmedetomidine", ("saline",)),
+    ("Ketamine leads to lower pain scores than morphine", "decrease", "pain scores", "ketamine", ("morphine",)),
+    ("Esketamine nasal spray can rapidly reduce depressive symptoms in adults with TRD", "decrease",
+     "depressive symptoms", "esketamine", ()),
+    ("Memantine is safe", "no_difference", "adverse events side effects", "memantine", ()),
+    ("Reduces depression", "decrease", "depression", "ketamine", ()),
+    ("Reducing salt intake does not change systolic blood pressure", "no_difference", "systolic blood pressure",
+     "salt", ()),
+    ("Ultrasound guidance does not affect the number of attempts, access time or complications", "no_difference",
+     "number of attempts, access time or complications", "ultrasound", ()),
+])
+def test_claim_sentence_names_its_arms(text, direction, outcome, intervention, comparator):
+    claim = claim_from_text(text)
+    assert (claim.supporting_direction, claim.outcome) == (direction, outcome)
+    assert intervention in claim.intervention_terms
+    assert claim.comparator_terms == comparator
+
+
+def test_a_claim_about_ketamine_keeps_every_name_of_ketamine():
+    assert {"ketamine", "esketamine", "spravato"} <= set(claim_from_text("Esketamine reduces suicidal ideation")
+                                                          .intervention_terms)
+
+
+@pytest.mark.parametrize("outcome,form", [
+    ("Apnea-Hypopnea Index", "ahi"), ("100-mm Visual Analogue Scale", "vas"), ("Range of Motion", "rom"),
+    ("total urine protein (TUP)", "tup"), ("treatment-resistant depression", "trd"),
+])
+def test_outcome_short_forms(outcome, form):
+    assert form in short_forms(outcome)
+
+
+def test_short_forms_match_whole_words_only():
+    matcher = matcher_for("100-mm Visual Analogue Scale")
+    assert matcher.search("The VAS, KOOS and ROM were improved after 4 weeks")
+    assert not matcher.search("vascular events were rare")
+
+
+@pytest.mark.parametrize("sentence", [
+    "the TPMM group had a better outcome (p < 0.05) in terms of ROM, kinesiophobia, depression, and QoL.",
+    "The median (IQR) time to completion of the tasks in series was 125 (112 – 158) seconds and in parallel "
+    "122 (108 – 158) seconds, p = 0.92.",
+])
+def test_result_gate_reads_p_values_and_verdicts(sentence):
+    assert states_a_result(sentence)
+
+
+# Real Evidence Inference v2 spans (MIT licence), with claims typed about their own trials.
+_ULTRASOUND = ("Average access time and number of attempts were both significantly reduced using ultrasound "
+               "compared with the landmark technique (p < 0.001) (Table 2).")
+_BNHS = ("No significant differences were found in any of the outcome measures between the BNHS group and either "
+         "of the comparison groups.")
+
+
+@pytest.mark.parametrize("abstract,claim,expected", [
+    (_ULTRASOUND, "Ultrasound guidance reduces access time compared with the landmark technique", "supports"),
+    (_ULTRASOUND, "Ultrasound guidance increases the number of attempts", "contradicts"),
+    (_BNHS, "The BNHS capsule relieves stiffness", "no_effect"),
+])
+def test_claim_about_any_intervention_through_the_tag_interface(abstract, claim, expected):
+    out = tag_line({"id": "ei", "title": "", "abstract": abstract, "claim": claim})
+    assert out["direction"] == expected
+    assert out["evidence_sentence"] == abstract
 
 
 def test_claim_synonyms_reach_scale_names():

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipeline import config
 
+from .claim_text import arm_terms
 from .indexing import design_from_pubtypes, design_label, population_from_mesh, trusted
 from .text import TagInput, from_record
 
@@ -103,15 +104,6 @@ EI_LABELS = {
     "significantly decreased": "decreased",
     "no significant difference": "no_difference",
 }
-_ARM_STOP = frozenset("""with and the of plus or in to for a an at on by group groups dose doses mg daily patients
-treatment treatments therapy received receiving given standard alone only before after who were was had using
-participants subjects intervention control""".split())
-
-
-def arm_terms(text: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z][a-z0-9\-]{3,}", (text or "").lower()) if w not in _ARM_STOP]
-
-
 @dataclass
 class EvidenceExample:
     pmcid: int
@@ -120,6 +112,8 @@ class EvidenceExample:
     label: str
     evidence: str
     outcome: str
+    intervention: str
+    comparator: str
     intervention_terms: list[str]
     comparator_terms: list[str]
 
@@ -147,6 +141,7 @@ def evidence_examples(shared: Path) -> list[EvidenceExample]:
             out.append(EvidenceExample(
                 pmcid=int(row["PMCID"]), prompt_id=int(row["PromptID"]), split=split_of(f"pmc{row['PMCID']}"),
                 label=label, evidence=evidence, outcome=prompt["Outcome"],
+                intervention=prompt["Intervention"].strip(), comparator=prompt["Comparator"].strip(),
                 intervention_terms=[w for w in intervention if w not in shared_words],
                 comparator_terms=[w for w in comparator if w not in shared_words],
             ))

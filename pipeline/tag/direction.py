@@ -20,14 +20,13 @@ import re
 from dataclasses import dataclass, field
 
 from . import outcomes
+from .claim_text import DECREASE_VERB, IMPROVE_VERB, INCREASE_VERB, KETAMINE_TERMS, NEGATED, claim_from_text
 from .effect import DECREASED, INCREASED, NO_DIFFERENCE, ArmMasker, effect_tokens, states_a_result
 from .linear import LinearModel
 from .text import TagInput, sentences
 
 SUPPORTS, CONTRADICTS, NO_EFFECT, MIXED, UNCLEAR = "supports", "contradicts", "no_effect", "mixed", "unclear"
 DIRECTIONS = (SUPPORTS, CONTRADICTS, NO_EFFECT, MIXED, UNCLEAR)
-
-KETAMINE_TERMS = ("ketamine", "esketamine", "arketamine", "s-ketamine", "r-ketamine", "ketalar", "spravato")
 
 _MAPPING = {
     "decrease": {DECREASED: SUPPORTS, INCREASED: CONTRADICTS, NO_DIFFERENCE: NO_EFFECT},
@@ -40,75 +39,12 @@ _MAX_CANDIDATES = 40
 _MIN_PROBABILITY = 0.5
 _FALLBACK_DISCOUNT = 0.6
 _MAX_SCORED = 8
+_EVERY_OUTCOME = re.compile(r"\b(?:any|all|each|every|none)\s+(?:of\s+the\s+)?(?:\w+\s+)?(?:outcomes?|outcome\s+measures"
+                            r"|measures|end\s*points|parameters|variables|metrics)\b", re.I)
 
 
 def map_effect(effect: str, supporting_direction: str) -> str:
     return _MAPPING.get(supporting_direction, {}).get(effect, UNCLEAR)
-
-
-@dataclass(frozen=True)
-class TextClaim:
-    """A claim known only by its wording (the JSONL `claim` field)."""
-    id: str
-    statement: str
-    outcome: str
-    outcome_terms: tuple[str, ...]
-    supporting_direction: str
-    conditions: tuple = ()
-
-
-_NEGATED = re.compile(
-    r"\b(?:does|do|did|will|is|are|was|were|has|have)\s+not\b|\b(?:doesn't|don't|isn't|aren't|won't|cannot)\b"
-    r"|\bnot\s+(?:associated|linked|cause|increase)|\bwithout\s+(?:causing|increasing|inducing)"
-    r"|\bno\s+(?:increase|increased|risk|effect|difference|change)\b", re.I)
-_INCREASE_VERB = re.compile(
-    r"\b(?:causes?|caused|causing|induces?|induced|increases?|increased|raises?|elevates?|produces?|leads?\s+to"
-    r"|results?\s+in|associated\s+with|linked\s+to|triggers?|provokes?|promotes?|enhances?|boosts?|risk\s+of"
-    r"|restores?|strengthens?|increase\s+in)\b", re.I)
-_DECREASE_VERB = re.compile(
-    r"\b(?:reduces?|reduced|reducing|decreases?|decreased|lowers?|relieves?|relieved|alleviates?|attenuates?"
-    r"|eases?|prevents?|diminish(?:es)?|lessens?|suppresses?|treats?|treating|helps?\s+(?:with|treat)"
-    r"|effective\s+(?:for|in|against|at)|(?:a\s+)?treatment\s+(?:for|of)|works?\s+(?:for|on)|fights?"
-    r"|combats?|resolves?|cures?)\b", re.I)
-_IMPROVE_VERB = re.compile(r"\b(?:improves?|improved|improving|benefits?)\b", re.I)
-_SAFE = re.compile(r"\b(?:is|are)\s+(?:generally\s+)?(?:safe|well[- ]tolerated)\b", re.I)
-_LEADING = re.compile(r"^(?:the\s+|a\s+|an\s+|(?:rapid|rapidly|significant|significantly|quickly|fast|"
-                      r"substantial|substantially|dramatic|dramatically)\s+)+", re.I)
-
-
-def claim_from_text(text: str, claim_id: str = "claim") -> TextClaim:
-    """Outcome words and supporting direction from a one-sentence claim about an intervention.
-
-    "ketamine reduces depressive symptoms" → decrease in depressive symptoms;
-    "ketamine causes nausea" → increase in nausea;
-    "ketamine does not cause respiratory depression" → no difference in respiratory depression.
-    """
-    statement = " ".join((text or "").split())
-    direction, outcome = "increase", ""
-    if _SAFE.search(statement):
-        direction, outcome = "no_difference", "adverse events side effects"
-    else:
-        verb = None
-        for rx, kind in ((_DECREASE_VERB, "decrease"), (_INCREASE_VERB, "increase"), (_IMPROVE_VERB, "improve")):
-            hit = rx.search(statement)
-            if hit and (verb is None or hit.start() < verb[0].start()):
-                verb = (hit, kind)
-        if verb is not None:
-            outcome = statement[verb[0].end():]
-            kind = verb[1]
-            if kind == "improve":
-                kind = "increase" if outcomes.polarity(outcome) == outcomes.GOOD else "decrease"
-            direction = kind
-        else:
-            outcome = statement
-        if _NEGATED.search(statement):
-            direction = "no_difference"
-    outcome = re.split(r"[.;:!?]|,\s|\b(?:in|among|for)\s+(?:patients|people|adults|children|those)\b",
-                      outcome, maxsplit=1)[0]
-    outcome = _LEADING.sub("", outcome.strip()).strip()
-    terms = tuple(outcomes.expand_terms(outcome)) if outcome else ()
-    return TextClaim(id=claim_id, statement=statement, outcome=outcome, outcome_terms=terms,
-                     supporting_direction=direction)
 
 
 @dataclass
@@ -123,7 +59,7 @@ class PreparedClaim:
 
 
 def prepare(claim) -> PreparedClaim:
-    """Accept a registry `Claim`, a `TextClaim`, or anything with the same attributes."""
+    """Accept a registry `Claim`, a `claim_text.TextClaim`, or anything with the same attributes."""
     terms = list(getattr(claim, "outcome_terms", ()) or ())
     outcome = getattr(claim, "outcome", "") or ""
     intervention_terms = tuple(getattr(claim, "intervention_terms", ()) or KETAMINE_TERMS)
@@ -159,7 +95,7 @@ def result_sentences(inp: TagInput) -> tuple[list[str], bool]:
 
 def _title_states_finding(title: str) -> bool:
     """"Ketamine reduces suicidal ideation" states a finding; "Effect of ketamine on ..." does not."""
-    return bool(title) and any(rx.search(title) for rx in (_DECREASE_VERB, _INCREASE_VERB, _IMPROVE_VERB, _NEGATED))
+    return bool(title) and any(rx.search(title) for rx in (DECREASE_VERB, INCREASE_VERB, IMPROVE_VERB, NEGATED))
 
 
 def direction_for(inp: TagInput, claim: PreparedClaim, model: LinearModel) -> dict:
@@ -169,11 +105,14 @@ def direction_for(inp: TagInput, claim: PreparedClaim, model: LinearModel) -> di
         pool = [s for s in pool if states_a_result(s)]
     relevant = [s for s in pool if claim.matcher is not None and claim.matcher.search(s)]
     scored = _score(relevant, claim, model, 1.0)
-    if not scored and claim.matcher is not None and claim.matcher.search(inp.text):
-        # The abstract is about the outcome but reports it under other names (test scores, scale
-        # abbreviations): result sentences about the intervention stand in, with less weight.
-        named = [s for s in pool if s not in relevant and claim.intervention.search(s)]
-        scored = _score(named, claim, model, _FALLBACK_DISCOUNT)
+    if not scored:
+        # "No differences were found in any of the outcome measures" covers this outcome too.
+        stand_ins = [s for s in pool if s not in relevant and _EVERY_OUTCOME.search(s)]
+        if claim.matcher is not None and claim.matcher.search(inp.text):
+            # The abstract is about the outcome but reports it under other names (test scores,
+            # scale abbreviations): result sentences about the intervention stand in.
+            stand_ins += [s for s in pool if s not in relevant and s not in stand_ins and claim.intervention.search(s)]
+        scored = _score(stand_ins, claim, model, _FALLBACK_DISCOUNT)
     if not scored:
         return unclear
     votes: dict[str, float] = {}

@@ -188,10 +188,10 @@ def _skeleton_grams(skeleton: list[str], prefix: str) -> list[str]:
 _CUE = re.compile(
     r"\b(?:signific\w*|differ\w*|increas\w*|decreas\w*|reduc\w*|lower|higher|greater|fewer|less|more|"
     r"improv\w*|worse\w*|similar|comparable|effective\w*|efficac\w*|superior|inferior|"
-    r"associated|odds|risk|rate|p\s*[<=>≤≥]|declin\w*|rose|fell|relie\w*|alleviat\w*|"
+    r"associated|odds|risk|rate|declin\w*|better|favou?r\w*|ns|rose|fell|relie\w*|alleviat\w*|"
     r"attenuat\w*|induc\w*|caus\w*|incidence|occurr\w*|resolv\w*|respon\w*|remission|changed?|"
     r"prolong\w*|shorten\w*|no|not|none|observed|reported|found|showed|shown|demonstrated|effects?|"
-    r"support\w*|benefit\w*|safe|safety|tolerated)\b",
+    r"support\w*|benefit\w*|safe|safety|tolerated)\b|\bp\s*[<=>≤≥]",
     re.I,
 )
 

@@ -11,7 +11,7 @@ import json
 import sys
 
 from . import TAGGER_VERSION, tag_record
-from .direction import claim_from_text
+from .claim_text import claim_from_text
 
 MAX_LINE_CHARS = 16_000_000
 

@@ -102,14 +102,38 @@ postoperative study treatment therapy intervention control""".split())
 
 
 def key_words(outcome: str) -> list[str]:
-    """The content words of an outcome phrase: "time to first analgesic request" → analgesic, request."""
-    return [w for w in dict.fromkeys(words(outcome or "")) if len(w) >= 4 and w[0].isalpha() and w not in _GENERIC
-            and w not in _TERM_STOP]
+    """The content words of an outcome phrase: "time to first analgesic request" → analgesic, request;
+    short names with a digit count too ("CD4 cell count" → cd4)."""
+    return [w for w in dict.fromkeys(words(outcome or "")) if w[0].isalpha()
+            and (len(w) >= 4 or (len(w) >= 2 and any(c.isdigit() for c in w)))
+            and w not in _GENERIC and w not in _TERM_STOP]
 
 
-def term_matcher(terms) -> re.Pattern | None:
-    """One regex finding any term; multi-word terms need their content words in order."""
-    alts = []
+_GIVEN_SHORT_FORM = re.compile(r"\(([A-Za-z][A-Za-z0-9\-]{1,9})\)")
+
+
+def short_forms(outcome: str) -> list[str]:
+    """Abbreviations a result sentence may use for the outcome: one the phrase gives in brackets
+    ("total urine protein (TUP)"), and the initials of a phrase of three to six words
+    ("apnea-hypopnea index" → ahi, "treatment-resistant depression" → trd)."""
+    outcome = outcome or ""
+    found = [m.lower() for m in _GIVEN_SHORT_FORM.findall(outcome)]
+    # Measures and units ("100-mm", "24-h") are not part of a name's initials.
+    bare = " ".join(w for w in re.sub(r"\([^)]*\)", " ", outcome).split() if w[:1].isalpha())
+    parts = [w.lower() for w in re.split(r"[\s\-/]+", bare) if w[:1].isalpha()]
+    content = [w for w in parts if w not in _TERM_STOP]
+    if 3 <= len(content) <= 6:
+        found.append("".join(w[0] for w in content))
+    with_of = [w for w in parts if w == "of" or w not in _TERM_STOP]
+    if 3 <= len(with_of) <= 6 and "of" in with_of:  # "range of motion" → rom
+        found.append("".join(w[0] for w in with_of))
+    return list(dict.fromkeys(found))
+
+
+def term_matcher(terms, exact=()) -> re.Pattern | None:
+    """One regex finding any term; multi-word terms need their content words in order. `exact`
+    words (abbreviations) must match whole: "vas" should not find "vascular"."""
+    alts = [r"\b" + re.escape(w) + r"\b" for w in exact]
     for term in terms:
         parts = [p for p in words(term) if p not in _TERM_STOP]
         if not parts:
@@ -131,4 +155,4 @@ def matcher_for(outcome: str, terms=()) -> re.Pattern | None:
         expanded.extend(t for t in expand_terms(term) if t not in expanded)
     if not terms:
         expanded.extend(w for w in key_words(outcome) if w not in expanded)
-    return term_matcher(expanded)
+    return term_matcher(expanded, short_forms(outcome))
