@@ -63,3 +63,14 @@ def test_bad_lines_are_reported_by_number_and_the_run_goes_on(tmp_path):
 def test_missing_abstract_with_claim_is_unclear(tmp_path):
     (n_ok, _), out, _ = run_lines(tmp_path, [json.dumps({"id": 7, "title": "", "claim": "ketamine causes nausea"})])
     assert n_ok == 1 and out[0]["direction"] == "unclear" and out[0]["evidence_sentence"] is None
+
+
+def test_a_claim_that_is_not_one_sentence_is_reported(tmp_path):
+    lines = [line_for(409052, claim=["ketamine", "reduces pain"]), line_for(409052, claim="ketamine reduces " * 100),
+             line_for(409052, claim="Ketamine reduces pain")]
+    (n_ok, n_bad), out, errors = run_lines(tmp_path, lines)
+    assert (n_ok, n_bad) == (1, 2) and out[0]["direction"] in ("supports", "contradicts", "no_effect", "mixed",
+                                                                  "unclear")
+    first, second = errors.splitlines()
+    assert "line 1" in first and "'r409052'" in first and "field 'claim' must be a string" in first
+    assert "line 2" in second and "1,700 characters" in second

@@ -1,9 +1,9 @@
 """The `tag` command's file interface: one JSON object per input line, one per output line.
 
 Input keys: `id` (required), `title`, `abstract`, and optionally `pmid`, `publication_types`
-(names), `mesh` (descriptor names), `indexing_method`, `claim` (a claim sentence). A line that is
-not a JSON object with an `id` is reported on `errors` with its line number and skipped; the run
-goes on. Missing or unreadable text is not an error: it is tagged `other`/`unknown`/`unclear`.
+(names), `mesh` (descriptor names), `indexing_method`, `claim` (a claim sentence about any
+intervention). A line that is not a JSON object with an `id`, or whose `claim` is not one sentence
+of text, is reported on `errors` with its line number and skipped; the run goes on. Missing or unreadable text is not an error: it is tagged `other`/`unknown`/`unclear`.
 """
 from __future__ import annotations
 
@@ -14,11 +14,14 @@ from . import TAGGER_VERSION, tag_record
 from .claim_text import claim_from_text
 
 MAX_LINE_CHARS = 16_000_000
+# A claim is one sentence; a page of text in its place is a mistake in the input, and its
+# outcome words would make every sentence of the abstract look relevant.
+MAX_CLAIM_CHARS = 1_000
 
 
 def tag_line(obj: dict) -> dict:
     claim_text = obj.get("claim")
-    claims = [claim_from_text(claim_text)] if isinstance(claim_text, str) and claim_text.strip() else []
+    claims = [claim_from_text(claim_text)] if claim_text and claim_text.strip() else []
     tags = tag_record(obj, claims)
     out = {
         "id": obj["id"],
@@ -51,6 +54,12 @@ def _problem(line: str) -> tuple[dict | None, str | None]:
         return None, "missing field 'id'"
     if not isinstance(obj["id"], (str, int)):
         return None, f"field 'id' must be a string or integer, got {type(obj['id']).__name__}"
+    claim = obj.get("claim")
+    if claim is not None and not isinstance(claim, str):
+        return None, f"id {obj['id']!r}: field 'claim' must be a string (one claim sentence), got {type(claim).__name__}"
+    if isinstance(claim, str) and len(claim) > MAX_CLAIM_CHARS:
+        return None, (f"id {obj['id']!r}: field 'claim' is {len(claim):,} characters; a claim is one sentence "
+                      f"(at most {MAX_CLAIM_CHARS:,})")
     return obj, None
 
 
