@@ -219,3 +219,19 @@ def test_prepare_uses_claim_wording_when_direction_missing():
         outcome_terms = ("respiratory depression",)
 
     assert prepare(Bare()).supporting_direction == "no_difference"
+
+
+def test_a_span_naming_both_arms_is_also_learnt_mirrored():
+    from types import SimpleNamespace
+
+    from pipeline.tag.train import effect_features, mirrored
+
+    both = SimpleNamespace(
+        evidence="Pain scores were lower with ketamine than with placebo.", outcome="pain scores",
+        intervention_terms=["ketamine"], comparator_terms=["placebo"], label="decreased")
+    tokens, label = mirrored(both)
+    assert label == "increased"
+    assert "sk:down_cmpr_than" in tokens and "sk:down_intv_than" in effect_features(both)
+    one = SimpleNamespace(evidence="Incidence of pneumonia was reduced by 24% with the probiotic.", outcome="pneumonia",
+                          intervention_terms=["probiotic"], comparator_terms=[], label="decreased")
+    assert mirrored(one) is None

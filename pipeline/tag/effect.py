@@ -57,15 +57,17 @@ def _arm_pattern(terms) -> re.Pattern | None:
 class ArmMasker:
     """Replaces mentions of each arm with one placeholder word; built once per claim, reused."""
 
-    def __init__(self, intervention_terms, comparator_terms):
+    def __init__(self, intervention_terms, comparator_terms, swapped: bool = False):
         self.intv = _arm_pattern(list(intervention_terms) + list(GENERIC_INTERVENTION))
         self.cmpr = _arm_pattern(list(comparator_terms) + list(GENERIC_COMPARATOR))
+        # Training only: the same sentence with the arms exchanged (see train.mirrored).
+        self.names = (" cmpr ", " intv ") if swapped else (" intv ", " cmpr ")
 
     def __call__(self, text: str) -> str:
         if self.intv is not None:
-            text = self.intv.sub(" intv ", text)
+            text = self.intv.sub(self.names[0], text)
         if self.cmpr is not None:
-            text = self.cmpr.sub(" cmpr ", text)
+            text = self.cmpr.sub(self.names[1], text)
         return text
 
 
