@@ -114,9 +114,8 @@ def claim_from_text(text: str, claim_id: str = "claim") -> TextClaim:
     """
     statement = " ".join((text or "").split())
     direction, outcome, subject, comparator = "increase", "", "", ""
-    if _SAFE.search(statement):
-        hit = _SAFE.search(statement)
-        direction, outcome, subject = "no_difference", "adverse events side effects", statement[:hit.start()]
+    if safe := _SAFE.search(statement):
+        direction, outcome, subject = "no_difference", "adverse events side effects", statement[:safe.start()]
     else:
         verb = _first_verb(statement)
         if verb is None:
