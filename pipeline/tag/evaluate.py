@@ -167,24 +167,14 @@ def claim_sentence(ex, supporting: str) -> str:
     return wordings[pick].format(i=ex.intervention, o=ex.outcome.strip(), c=ex.comparator)
 
 
-def evaluate_claim_sentences(evidence, models, split: str = TEST) -> tuple[str, float]:
-    """The `tag` interface end to end: the span as the abstract, the claim as one free-text sentence."""
-    test = [ex for ex in evidence if ex.split == split]
-    gold, pred = [], []
-    for ex in test:
-        supporting = _claim_direction(ex)
-        inp = TagInput(title="", abstract=ex.evidence)
-        gold.append(map_effect(ex.label, supporting))
-        pred.append(tag_input(inp, [claim_sentence(ex, supporting)], models)["directions"][0]["direction"])
+def direction_section(title: str, gold, pred) -> tuple[str, float]:
+    """The report for one way of reaching a claim direction, and its macro-F1 over the three
+    directions a label can imply (mixed/unclear predictions count as misses)."""
     from sklearn.metrics import f1_score
 
-    labels = list(DIRECTIONS)
-    text, _ = section(
-        "Direction relative to a free-text claim — same test articles, through the `tag` interface (claim "
-        "parsed from one sentence, no section labels)", gold, pred, labels, Counter(gold).most_common(1)[0][0],
-        rows="expected from the Evidence Inference label", cols="predicted")
-    macro3 = float(f1_score(gold, pred, labels=list(DIRECTIONS[:3]), average="macro", zero_division=0))
-    return text, macro3
+    text, _ = section(title, gold, pred, list(DIRECTIONS), Counter(gold).most_common(1)[0][0],
+                      rows="expected from the Evidence Inference label", cols="predicted")
+    return text, float(f1_score(gold, pred, labels=list(DIRECTIONS[:3]), average="macro", zero_division=0))
 
 
 def evaluate_direction(evidence, models, split: str = TEST) -> tuple[list[str], dict]:
@@ -198,28 +188,26 @@ def evaluate_direction(evidence, models, split: str = TEST) -> tuple[list[str], 
         gold, pred, list(EFFECTS), train_major, rows="Evidence Inference label", cols="predicted")
     out = [text]
 
-    gold_dir, pred_dir = [], []
+    gold_dir, pred_dir, pred_claim = [], [], []
     for ex in test:
         supporting = _claim_direction(ex)
+        gold_dir.append(map_effect(ex.label, supporting))
         prepared = prepare(SimpleNamespace(
             id=str(ex.prompt_id), statement="", outcome=ex.outcome, outcome_terms=(),
             supporting_direction=supporting, intervention_terms=tuple(ex.intervention_terms),
             comparator_terms=tuple(ex.comparator_terms)))
         inp = TagInput(title="", abstract=ex.evidence, sections=[("RESULTS", ex.evidence)])
-        gold_dir.append(map_effect(ex.label, supporting))
         pred_dir.append(direction_for(inp, prepared, model)["direction"])
-    labels = list(DIRECTIONS)
-    majority = Counter(gold_dir).most_common(1)[0][0]
-    text, _ = section(
+        # The `tag` interface: the span as the abstract, the claim as one free-text sentence.
+        inp = TagInput(title="", abstract=ex.evidence)
+        pred_claim.append(tag_input(inp, [claim_sentence(ex, supporting)], models)["directions"][0]["direction"])
+    text, macro3 = direction_section(
         "Direction relative to a claim — same test articles, end to end (sentence selection, effect, "
-        "claim mapping)", gold_dir, pred_dir, labels, majority,
-        rows="expected from the Evidence Inference label", cols="predicted")
-    from sklearn.metrics import f1_score
-
-    # Macro over the three directions a label can imply; mixed/unclear predictions count as misses.
-    macro3 = float(f1_score(gold_dir, pred_dir, labels=list(DIRECTIONS[:3]), average="macro", zero_division=0))
+        "claim mapping)", gold_dir, pred_dir)
     out.append(text)
-    text, claim_macro = evaluate_claim_sentences(evidence, models, split)
+    text, claim_macro = direction_section(
+        "Direction relative to a free-text claim — same test articles, through the `tag` interface (claim "
+        "parsed from one sentence, no section labels)", gold_dir, pred_claim)
     out.append(text)
     return out, {"effect_macro": effect_scores["_macro"], "direction_macro": macro3, "claim_macro": claim_macro,
                  "n_direction": len(test), "n_articles": len({ex.pmcid for ex in test})}
