@@ -1,6 +1,9 @@
 """Shared text handling, cues, sample-size extraction and the compact model format."""
 from __future__ import annotations
 
+import re
+import sys
+
 import numpy as np
 import pytest
 
@@ -208,3 +211,70 @@ def test_phrase_keys_are_the_keys_of_the_same_words_in_a_record():
     keys = pair_keys(hashes)
     triple = keys[:-1] * _PAIR_MIX + hashes[2:]
     assert phrase_keys(["web of", "of science", "web of science"]).tolist() == [keys[0], keys[1], triple[0]]
+
+
+_CASELESS_SOURCES = [
+    # an outcome matcher as outcomes.term_matcher builds it, a result-word gate, a blanket phrase
+    (r"\bvas\b|\bdepres\w*\W+(?:\w+\W+){0,3}?sympto\w*|\bmadrs\w*|\bsuicid\w*", ("vas", "depres", "madrs", "suicid")),
+    (r"\b(?:signific\w*|differ\w*|no|not|none|safe|safety|rose|fell)\b", ()),
+    (r"\b(?:any|all|each|none)\s+(?:of\s+the\s+)?(?:\w+\s+)?(?:outcomes?|measures)\b", ("any", "all", "each", "none")),
+]
+
+
+def _random_texts(n=3000, seed=7):
+    import random
+
+    rng = random.Random(seed)
+    # Upper and lower case, the four letters re.I matches to ASCII ones, other non-ASCII letters
+    # (Greek final sigma, micro sign, sharp s) and the separators the patterns care about.
+    pieces = ["VAS", "vas", "vascular", "Depressive", "DEPRESSION", "symptoms", "SYMPTOM", "madrs", "MADRS-S",
+              "Suicidal", "significantly", "Differ", "no", "NONE", "not", "none-", "safe", "Safety", "rose",
+              "fell", "any", "ALL", "small", "each", "of the", "outcome", "outcomes", "Measures", "\u0130",
+              "\u0131", "\u017f", "\u212a", "\u03c2", "\u00b5", "\u00df", "\u00e9", "-", " ", "  ", "\n", ".",
+              ",", "(", ")", "_", "1", "x", "s", "v", "mAdRs", "sympto", "suicid"]
+    return ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(n)]
+
+
+@pytest.mark.parametrize("source,starts", _CASELESS_SOURCES)
+def test_caseless_pattern_finds_what_re_ignorecase_finds(source, starts):
+    from pipeline.tag.text import CaselessPattern
+
+    fast, plain = CaselessPattern(source, starts), re.compile(source, re.I)
+    texts = _random_texts() + ["The \u212aVAS fell", "S\u0130GN\u0130F\u0130CANT", "no\u017fe", "ALL \u0131tems"]
+    for text in texts:
+        got, want = fast.search(text), plain.search(text)
+        assert (got and (got.span(), got.group())) == (want and (want.span(), want.group())), text
+
+
+def test_caseless_pattern_refuses_upper_case_literals():
+    from pipeline.tag.text import CaselessPattern
+
+    with pytest.raises(ValueError, match="upper-case"):
+        CaselessPattern(r"\bVAS\b")
+    CaselessPattern(r"\W+\S\B\D")  # escapes are not literals
+
+
+def test_lower_keeps_positions_and_classes_outside_the_four_case_traps():
+    """The premise of CaselessPattern, checked over every code point."""
+    from pipeline.tag.text import _CASE_TRAPS
+
+    classes = [re.compile(c) for c in (r"\w", r"\s", r"\d")]
+    for cp in range(sys.maxunicode + 1):
+        c = chr(cp)
+        if c in _CASE_TRAPS:
+            assert re.fullmatch("[a-z]", c, re.I)  # what makes them traps
+            continue
+        low = c.lower()
+        assert len(low) == 1, hex(cp)
+        assert [bool(rx.match(c)) for rx in classes] == [bool(rx.match(low)) for rx in classes], hex(cp)
+        if not c.isascii() and low.isascii():
+            raise AssertionError(hex(cp))
+
+
+def test_sentences_glue_abbreviations_only_at_the_end_of_a_piece():
+    text = ("Scores fell approx. Twenty points vs. Placebo arms did not. Seen in Dr. Smith's et al. Cohort too. "
+            "Case no. 5 was the index. Fig. 2 shows it.")
+    assert sentences(text) == ["Scores fell approx. Twenty points vs. Placebo arms did not.",
+                               "Seen in Dr. Smith's et al. Cohort too.",
+                               # a number after the stop starts a sentence, as before
+                               "Case no.", "5 was the index.", "Fig.", "2 shows it."]

@@ -23,7 +23,7 @@ from . import outcomes
 from .claim_text import DECREASE_VERB, IMPROVE_VERB, INCREASE_VERB, KETAMINE_TERMS, NEGATED, claim_from_text
 from .effect import DECREASED, INCREASED, NO_DIFFERENCE, ArmMasker, effect_tokens, states_a_result
 from .linear import LinearModel
-from .text import TagInput, sentences
+from .text import CaselessPattern, TagInput, sentences
 
 SUPPORTS, CONTRADICTS, NO_EFFECT, MIXED, UNCLEAR = "supports", "contradicts", "no_effect", "mixed", "unclear"
 DIRECTIONS = (SUPPORTS, CONTRADICTS, NO_EFFECT, MIXED, UNCLEAR)
@@ -39,8 +39,9 @@ _MAX_CANDIDATES = 40
 _MIN_PROBABILITY = 0.5
 _FALLBACK_DISCOUNT = 0.6
 _MAX_SCORED = 8
-_EVERY_OUTCOME = re.compile(r"\b(?:any|all|each|every|none)\s+(?:of\s+the\s+)?(?:\w+\s+)?(?:outcomes?|outcome\s+measures"
-                            r"|measures|end\s*points|parameters|variables|metrics)\b", re.I)
+_EVERY_OUTCOME = CaselessPattern(r"\b(?:any|all|each|every|none)\s+(?:of\s+the\s+)?(?:\w+\s+)?(?:outcomes?"
+                                 r"|outcome\s+measures|measures|end\s*points|parameters|variables|metrics)\b",
+                                 ("any", "all", "each", "every", "none"))
 
 
 def map_effect(effect: str, supporting_direction: str) -> str:
@@ -53,8 +54,8 @@ class PreparedClaim:
     id: str
     supporting_direction: str
     polarity: int
-    matcher: re.Pattern | None
-    intervention: re.Pattern | None
+    matcher: CaselessPattern | None
+    intervention: CaselessPattern
     masker: ArmMasker = field(repr=False)
 
 
@@ -63,6 +64,7 @@ def prepare(claim) -> PreparedClaim:
     terms = list(getattr(claim, "outcome_terms", ()) or ())
     outcome = getattr(claim, "outcome", "") or ""
     intervention_terms = tuple(getattr(claim, "intervention_terms", ()) or KETAMINE_TERMS)
+    arm_terms = [t.lower() for t in intervention_terms]
     comparator_terms = tuple(getattr(claim, "comparator_terms", ()) or ())
     polarity_text = outcome or " ".join(terms) or getattr(claim, "statement", "")
     direction = getattr(claim, "supporting_direction", None)
@@ -73,7 +75,7 @@ def prepare(claim) -> PreparedClaim:
         supporting_direction=direction,
         polarity=outcomes.polarity(polarity_text),
         matcher=outcomes.matcher_for(outcome, terms),
-        intervention=re.compile(r"\b(?:" + "|".join(re.escape(t) for t in intervention_terms) + r")", re.I),
+        intervention=CaselessPattern(r"\b(?:" + "|".join(map(re.escape, arm_terms)) + r")", arm_terms),
         masker=ArmMasker(intervention_terms, comparator_terms),
     )
 
@@ -93,25 +95,42 @@ def result_sentences(inp: TagInput) -> tuple[list[str], bool]:
     return ([inp.title] if _title_states_finding(inp.title) else []) + body[-_MAX_CANDIDATES:], False
 
 
+_FINDING_VERB = CaselessPattern("|".join(f"(?:{rx.pattern})" for rx in (DECREASE_VERB, INCREASE_VERB, IMPROVE_VERB,
+                                                                       NEGATED)))
+
+
 def _title_states_finding(title: str) -> bool:
     """"Ketamine reduces suicidal ideation" states a finding; "Effect of ketamine on ..." does not."""
-    return bool(title) and any(rx.search(title) for rx in (DECREASE_VERB, INCREASE_VERB, IMPROVE_VERB, NEGATED))
+    return bool(title) and _FINDING_VERB.search(title) is not None
 
 
 def direction_for(inp: TagInput, claim: PreparedClaim, model: LinearModel) -> dict:
     unclear = {"claim_id": claim.id, "direction": UNCLEAR, "evidence_sentence": None, "confidence": 0.0}
+    # Most records linked to a claim by a broad search never name its outcome: one pass over
+    # the whole text settles those before the abstract is split into sentences.
+    text = inp.text
+    # Section texts are normally part of the abstract; `whole` holds every candidate sentence.
+    extra = [section for _, section in inp.sections if section not in inp.abstract]
+    whole = "\n".join([text, *extra]) if extra else text
+    names_outcome = claim.matcher is not None and claim.matcher.search(whole) is not None
+    if not names_outcome and _EVERY_OUTCOME.search(whole) is None:
+        return unclear
     pool, labelled = result_sentences(inp)
-    if not labelled:
-        pool = [s for s in pool if states_a_result(s)]
-    relevant = [s for s in pool if claim.matcher is not None and claim.matcher.search(s)]
+
+    def is_result(sentence: str) -> bool:
+        return labelled or states_a_result(sentence)
+
+    # The outcome test first: it is the cheaper one and it rules out more sentences.
+    relevant = [s for s in pool if names_outcome and claim.matcher.search(s) and is_result(s)]
     scored = _score(relevant, claim, model, 1.0)
     if not scored:
+        rest = [s for s in pool if s not in relevant]
         # "No differences were found in any of the outcome measures" covers this outcome too.
-        stand_ins = [s for s in pool if s not in relevant and _EVERY_OUTCOME.search(s)]
-        if claim.matcher is not None and claim.matcher.search(inp.text):
+        stand_ins = [s for s in rest if _EVERY_OUTCOME.search(s) and is_result(s)]
+        if names_outcome and (whole is text or claim.matcher.search(text)):
             # The abstract is about the outcome but reports it under other names (test scores,
             # scale abbreviations): result sentences about the intervention stand in.
-            stand_ins += [s for s in pool if s not in relevant and s not in stand_ins and claim.intervention.search(s)]
+            stand_ins += [s for s in rest if s not in stand_ins and claim.intervention.search(s) and is_result(s)]
         scored = _score(stand_ins, claim, model, _FALLBACK_DISCOUNT)
     if not scored:
         return unclear
@@ -131,10 +150,10 @@ def direction_for(inp: TagInput, claim: PreparedClaim, model: LinearModel) -> di
 
 # "Our results support the rapid-onset, pro-cognitive effects of ketamine": conclusions that
 # vouch for a benefit without comparing numbers, which the span-trained model reads poorly.
-_VOUCHES = re.compile(r"\b(?:support|supports|confirm|confirms|demonstrate|demonstrates|demonstrated|show|shows|"
-                      r"showed|indicate|indicates|suggest|suggests)\b[^.;]{0,80}\b(?:benefit|benefits|beneficial|"
-                      r"efficacy|effectiveness|effective|efficacious|pro-\w+|antidepressant effects?)\b", re.I)
-_DOUBT = re.compile(r"\b(?:no|not|lack|lacks|failed|fail|neither|nor|unclear|insufficient|limited|without)\b", re.I)
+_VOUCHES = CaselessPattern(r"\b(?:support|supports|confirm|confirms|demonstrate|demonstrates|demonstrated|show|shows|"
+                           r"showed|indicate|indicates|suggest|suggests)\b[^.;]{0,80}\b(?:benefit|benefits|beneficial|"
+                           r"efficacy|effectiveness|effective|efficacious|pro-\w+|antidepressant effects?)\b")
+_DOUBT = CaselessPattern(r"\b(?:no|not|lack|lacks|failed|fail|neither|nor|unclear|insufficient|limited|without)\b")
 _VOUCH_PROBABILITY = 0.7
 
 

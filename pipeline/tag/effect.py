@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .text import words
+from .text import CaselessPattern, words
 
 INCREASED = "increased"
 DECREASED = "decreased"
@@ -130,7 +130,7 @@ def _symbol(word: str, polarity: int) -> str:
 
 
 def effect_tokens(sentence: str, masker: ArmMasker, polarity: int = 0,
-                  focus: re.Pattern | None = None) -> list[str]:
+                  focus=None) -> list[str]:
     """Feature tokens for one sentence: words, negation-scoped words, bigrams and a skeleton.
 
     With `focus` (a matcher for the outcome's words), the skeleton of the stretch naming the
@@ -187,17 +187,21 @@ def _skeleton_grams(skeleton: list[str], prefix: str) -> list[str]:
     return grams
 
 
-_CUE = re.compile(
-    r"\b(?:signific\w*|differ\w*|increas\w*|decreas\w*|reduc\w*|lower|higher|greater|fewer|less|more|"
+_CUE_WORDS = (
+    r"signific\w*|differ\w*|increas\w*|decreas\w*|reduc\w*|lower|higher|greater|fewer|less|more|"
     r"improv\w*|worse\w*|similar|comparable|effective\w*|efficac\w*|superior|inferior|"
     r"associated|odds|risk|rate|declin\w*|better|favou?r\w*|ns|rose|fell|relie\w*|alleviat\w*|"
     r"attenuat\w*|induc\w*|caus\w*|incidence|occurr\w*|resolv\w*|respon\w*|remission|changed?|"
     r"prolong\w*|shorten\w*|no|not|none|observed|reported|found|showed|shown|demonstrated|effects?|"
-    r"support\w*|benefit\w*|safe|safety|tolerated)\b|\bp\s*[<=>≤≥]",
-    re.I,
+    r"support\w*|benefit\w*|safe|safety|tolerated"
 )
+
+
+# The result words; the p-value cue is separate because "≤" is not ASCII (see CaselessPattern).
+_CUE = CaselessPattern(r"\b(?:" + _CUE_WORDS + r")\b")
+_P_CUE = re.compile(r"\b[pP]\s*[<=>≤≥]")
 
 
 def states_a_result(sentence: str) -> bool:
     """A cheap gate: background and methods sentences rarely use any of these words."""
-    return _CUE.search(sentence) is not None
+    return _CUE.search(sentence) is not None or _P_CUE.search(sentence) is not None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .text import words
+from .text import CaselessPattern, words
 
 # Outcomes where less is better. Matched on word starts, so "depress" covers depression,
 # depressive and depressed.
@@ -130,23 +130,23 @@ def short_forms(outcome: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def term_matcher(terms, exact=()) -> re.Pattern | None:
-    """One regex finding any term; multi-word terms need their content words in order. `exact`
-    words (abbreviations) must match whole: "vas" should not find "vascular"."""
-    alts = [r"\b" + re.escape(w) + r"\b" for w in exact]
+def term_matcher(terms, exact=()) -> CaselessPattern | None:
+    """Finds any term; multi-word terms need their content words in order. `exact` words
+    (abbreviations) must match whole: "vas" should not find "vascular"."""
+    alts = {r"\b" + re.escape(w.lower()) + r"\b": w.lower() for w in exact}
     for term in terms:
         parts = [p for p in words(term) if p not in _TERM_STOP]
         if not parts:
             continue
         # Word starts, so "depressive symptoms" also finds "depression symptom scores".
-        stems = [re.escape(p[:6] if len(p) > 6 else p) for p in parts]
-        alts.append(r"\b" + r"\w*\W+(?:\w+\W+){0,3}?".join(stems) + r"\w*")
+        stems = [p[:6] if len(p) > 6 else p for p in parts]
+        alts[r"\b" + r"\w*\W+(?:\w+\W+){0,3}?".join(map(re.escape, stems)) + r"\w*"] = stems[0]
     if not alts:
         return None
-    return re.compile("|".join(sorted(set(alts), key=len, reverse=True)), re.I)
+    return CaselessPattern("|".join(sorted(set(list(alts)), key=len, reverse=True)), alts.values())
 
 
-def matcher_for(outcome: str, terms=()) -> re.Pattern | None:
+def matcher_for(outcome: str, terms=()) -> CaselessPattern | None:
     """Finds the outcome in a sentence: its terms and their synonyms; with no terms, also the
     outcome's content words (a long outcome description is rarely repeated word for word, and
     curated terms are more precise than single words taken from a description)."""
