@@ -93,12 +93,12 @@ def rate_pairs(pairs: list[tuple[dict, list]], min_records: int = 2000) -> float
 def one_claim_each(records: list[dict], linked: list, naming_outcome: bool) -> list[tuple[dict, list]]:
     """Each record with one claim: the next in turn, or the next whose outcome it names (records
     naming none are left out)."""
-    from pipeline.tag import _prepare_any
+    from pipeline.tag.direction import prepare
     from pipeline.tag.text import from_record
 
     if not naming_outcome:
         return [(rec, [linked[i % len(linked)]]) for i, rec in enumerate(records)]
-    prepared = [_prepare_any(claim) for claim in linked]
+    prepared = [prepare(claim) for claim in linked]
     pairs = []
     for i, rec in enumerate(records):
         text = from_record(rec).text

@@ -105,8 +105,8 @@ def _intervention(subject: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(terms)) or KETAMINE_TERMS
 
 
-# A `tag` input usually repeats a few claim sentences over thousands of lines; parsing one took
-# a fifth as long as tagging the record.
+# A `tag` input usually repeats a few claim sentences over thousands of lines, and parsing one
+# costs about a fifth of tagging a record.
 @lru_cache(maxsize=4096)
 def claim_from_text(text: str, claim_id: str = "claim") -> TextClaim:
     """Outcome, supporting direction and arms of a one-sentence claim about an intervention.

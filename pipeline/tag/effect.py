@@ -130,7 +130,7 @@ def _symbol(word: str, polarity: int) -> str:
 
 
 def effect_tokens(sentence: str, masker: ArmMasker, polarity: int = 0,
-                  focus=None) -> list[str]:
+                  focus: CaselessPattern | None = None) -> list[str]:
     """Feature tokens for one sentence: words, negation-scoped words, bigrams and a skeleton.
 
     With `focus` (a matcher for the outcome's words), the skeleton of the stretch naming the
@@ -187,18 +187,15 @@ def _skeleton_grams(skeleton: list[str], prefix: str) -> list[str]:
     return grams
 
 
-_CUE_WORDS = (
-    r"signific\w*|differ\w*|increas\w*|decreas\w*|reduc\w*|lower|higher|greater|fewer|less|more|"
+# The p-value cue is a pattern of its own because "≤" is not ASCII (see CaselessPattern).
+_CUE = CaselessPattern(
+    r"\b(?:signific\w*|differ\w*|increas\w*|decreas\w*|reduc\w*|lower|higher|greater|fewer|less|more|"
     r"improv\w*|worse\w*|similar|comparable|effective\w*|efficac\w*|superior|inferior|"
     r"associated|odds|risk|rate|declin\w*|better|favou?r\w*|ns|rose|fell|relie\w*|alleviat\w*|"
     r"attenuat\w*|induc\w*|caus\w*|incidence|occurr\w*|resolv\w*|respon\w*|remission|changed?|"
     r"prolong\w*|shorten\w*|no|not|none|observed|reported|found|showed|shown|demonstrated|effects?|"
-    r"support\w*|benefit\w*|safe|safety|tolerated"
+    r"support\w*|benefit\w*|safe|safety|tolerated)\b"
 )
-
-
-# The result words; the p-value cue is separate because "≤" is not ASCII (see CaselessPattern).
-_CUE = CaselessPattern(r"\b(?:" + _CUE_WORDS + r")\b")
 _P_CUE = re.compile(r"\b[pP]\s*[<=>≤≥]")
 
 

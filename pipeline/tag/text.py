@@ -182,35 +182,44 @@ def _lowers_safely(text: str) -> bool:
 
 
 class CaselessPattern:
-    """A case-insensitive regex, searched fast; `search` returns exactly what
-    `re.compile(source, re.I).search` would.
+    """A case-insensitive regex, searched fast: `search` finds the match
+    `re.compile(source, re.I).search` would, at the same positions, but over the lower-cased
+    text (so `group()` is lower case).
 
     re.I turns off the scan shortcuts of Python's re, and outcome and result-word patterns
     were the largest cost of tagging against a claim. Lower-cased text searched with a
     case-sensitive copy of the pattern finds the same matches several times faster. With
     `starts`, the lower-case literals every match begins with, it is faster still for a pattern
     with few of them: the literals are found with `str.find` and the pattern is only tried
-    where one occurs, leftmost first. `source` must be ASCII with lower-case literals.
+    where one occurs, leftmost first. `source` must have lower-case literals; the re.I form is
+    only compiled for text the shortcut cannot take (compiling a claim's outcome pattern costs
+    milliseconds, and a `tag` input may bring a new claim on every line).
     """
 
-    __slots__ = ("regex", "lowered", "starts")
+    __slots__ = ("source", "lowered", "starts", "_regex")
 
     def __init__(self, source: str, starts=()):
         if re.search("[A-Z]", re.sub(r"\\.", "", source)):
             raise ValueError(f"pattern has upper-case literals: {source!r}")
-        self.regex = re.compile(source, re.I)
+        self.source = source
+        self._regex = None
         self.lowered = re.compile(source) if source.isascii() else None
         starts = tuple(dict.fromkeys(starts))
         # A start another one begins with adds no position to try ("no" finds "none").
         self.starts = tuple(s for s in starts if not any(s != t and s.startswith(t) for t in starts))
+
+    @property
+    def regex(self) -> re.Pattern:
+        if self._regex is None:
+            self._regex = re.compile(self.source, re.I)
+        return self._regex
 
     def search(self, text: str) -> re.Match | None:
         if self.lowered is None or not _lowers_safely(text):
             return self.regex.search(text)
         low = text.lower()
         if not self.starts:
-            found = self.lowered.search(low)
-            return found and self.regex.match(text, found.start())
+            return self.lowered.search(low)
         # Leftmost first, finding each literal's next occurrence only when the last one failed.
         heap = [(i, start) for start in self.starts if (i := low.find(start)) >= 0]
         heapq.heapify(heap)
@@ -218,8 +227,9 @@ class CaselessPattern:
         while heap:
             i, start = heap[0]
             if i != tried:
-                if self.lowered.match(low, i):
-                    return self.regex.match(text, i)
+                match = self.lowered.match(low, i)
+                if match:
+                    return match
                 tried = i
             following = low.find(start, i + 1)
             if following >= 0:
