@@ -143,7 +143,9 @@ def term_matcher(terms, exact=()) -> CaselessPattern | None:
         alts[r"\b" + r"\w*\W+(?:\w+\W+){0,3}?".join(map(re.escape, stems)) + r"\w*"] = stems[0]
     if not alts:
         return None
-    return CaselessPattern("|".join(sorted(set(list(alts)), key=len, reverse=True)), alts.values())
+    # Longest first, so a phrase wins over a word it starts with; ties in a fixed order, as the
+    # alternative tried first decides the span a match covers.
+    return CaselessPattern("|".join(sorted(alts, key=lambda a: (-len(a), a))), alts.values())
 
 
 def matcher_for(outcome: str, terms=()) -> CaselessPattern | None:

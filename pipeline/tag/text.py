@@ -172,7 +172,7 @@ def sentences(text: str) -> list[str]:
 
 # The Python docs (re.IGNORECASE) name the only non-ASCII letters an ASCII letter matches
 # under re.I. A check of every code point (tests/test_tag_text.py) shows that in text without
-# them `str.lower()` keeps every position and every character's \\w, \\s and \\d class, so an
+# them `str.lower()` keeps every position and every character's \w, \s and \d class, so an
 # ASCII pattern matches lowered text exactly where re.I matches the original.
 _CASE_TRAPS = ("\u0130", "\u0131", "\u017f", "\u212a")
 
