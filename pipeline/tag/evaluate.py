@@ -21,6 +21,7 @@ from . import TAGGER_VERSION, load_models, tag_input
 from .corpus import DEV, TEST, TRAIN, evidence_examples, record_examples, shared_dir
 from .direction import DIRECTIONS, direction_for, map_effect, prepare
 from .effect import EFFECTS
+from .intervals import MIN_SUPPORT, RESAMPLES, bootstrap_f1, span, wilson
 from .text import TagInput
 from .train import effect_features
 
@@ -68,6 +69,20 @@ def binary(gold, pred, positive) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
+def counted(gold, pred, positive) -> dict:
+    """`binary()` for one class, with the counts behind it and 95% intervals: Wilson for recall
+    and precision, bootstrap for F1 (None when fewer than `MIN_SUPPORT` examples are positive)."""
+    p, r, f = binary(gold, pred, positive)
+    tp = sum(g == positive and q == positive for g, q in zip(gold, pred))
+    support = sum(g == positive for g in gold)
+    predicted = sum(q == positive for q in pred)
+    g2 = [g == positive for g in gold]
+    p2 = [q == positive for q in pred]
+    return {"precision": p, "recall": r, "f1": f, "support": support,
+            "recall_interval": wilson(tp, support), "precision_interval": wilson(tp, predicted),
+            "f1_interval": bootstrap_f1(g2, p2, [True]) if support >= MIN_SUPPORT else None}
+
+
 def text_only(inp: TagInput) -> TagInput:
     return replace(inp, publication_types=[], mesh=[], indexing_method=None)
 
@@ -110,12 +125,10 @@ def evaluate_records(records, models, split: str = TEST) -> tuple[list[str], dic
         merged_gold = ["sr_ma" if g in ("meta_analysis", "systematic_review") else g for g in gold]
         merged_pred = ["sr_ma" if p in ("meta_analysis", "systematic_review") else p for p in pred]
         targets[key] = {
-            "rct": binary(gold, pred, "rct"),
-            "sr_ma": binary(merged_gold, merged_pred, "sr_ma"),
-            "case_report": binary(gold, pred, "case_report"),
+            "rct": counted(gold, pred, "rct"),
+            "sr_ma": counted(merged_gold, merged_pred, "sr_ma"),
+            "case_report": counted(gold, pred, "case_report"),
             "n": len(subset), "macro": scores["_macro"], "accuracy": scores["_accuracy"],
-            "n_rct": gold.count("rct"), "n_sr_ma": merged_gold.count("sr_ma"),
-            "n_case_report": gold.count("case_report"),
         }
 
     pops = [e for e in test if e.population]
@@ -126,15 +139,14 @@ def evaluate_records(records, models, split: str = TEST) -> tuple[list[str], dic
                       pop_labels, train_pops.most_common(1)[0][0])
     out.append(text)
     ha = [(g, p) for g, p in zip(gold, pred) if g in ("human", "animal")]
-    targets["human"] = binary([g for g, _ in ha], [p for _, p in ha], "human")
-    targets["animal"] = binary([g for g, _ in ha], [p for _, p in ha], "animal")
-    targets["n_human_animal"] = len(ha)
-    targets["human_animal_majority"] = binary([g for g, _ in ha], ["human"] * len(ha), "human")
     ha_abstract = [(e.population, predicted[e.pmid]["population"]) for e in pops
                    if e.population in ("human", "animal") and e.has_abstract]
-    targets["human_abstract"] = binary([g for g, _ in ha_abstract], [p for _, p in ha_abstract], "human")
-    targets["animal_abstract"] = binary([g for g, _ in ha_abstract], [p for _, p in ha_abstract], "animal")
+    for suffix, pairs in (("", ha), ("_abstract", ha_abstract)):
+        for cls in ("human", "animal"):
+            targets[cls + suffix] = counted([g for g, _ in pairs], [p for _, p in pairs], cls)
+    targets["n_human_animal"] = len(ha)
     targets["n_human_animal_abstract"] = len(ha_abstract)
+    targets["human_animal_majority"] = binary([g for g, _ in ha], ["human"] * len(ha), "human")
 
     indexed = [e for e in test if e.origin == "indexed"]
     with_type = [e for e in indexed if tag_input(e.inp, None, models)["design_source"] == "indexer"]
@@ -177,6 +189,12 @@ def direction_section(title: str, gold, pred) -> tuple[str, float]:
     return text, float(f1_score(gold, pred, labels=list(DIRECTIONS[:3]), average="macro", zero_division=0))
 
 
+def by_article(test, gold, pred, labels) -> tuple[float, float]:
+    """Bootstrap interval of a macro-F1 over Evidence Inference spans, resampling articles: the
+    spans of one article share its wording and its labeller."""
+    return bootstrap_f1(gold, pred, list(labels), groups=[ex.pmcid for ex in test])
+
+
 def evaluate_direction(evidence, models, split: str = TEST) -> tuple[list[str], dict]:
     test = [ex for ex in evidence if ex.split == split]
     train_major = Counter(ex.label for ex in evidence if ex.split == TRAIN).most_common(1)[0][0]
@@ -210,41 +228,53 @@ def evaluate_direction(evidence, models, split: str = TEST) -> tuple[list[str], 
         "parsed from one sentence, no section labels)", gold_dir, pred_claim)
     out.append(text)
     return out, {"effect_macro": effect_scores["_macro"], "direction_macro": macro3, "claim_macro": claim_macro,
+                 "effect_interval": by_article(test, gold, pred, EFFECTS),
+                 "direction_interval": by_article(test, gold_dir, pred_dir, DIRECTIONS[:3]),
+                 "claim_interval": by_article(test, gold_dir, pred_claim, DIRECTIONS[:3]),
                  "n_direction": len(test), "n_articles": len({ex.pmcid for ex in test})}
+
+
+def _f1(score: dict) -> str:
+    interval = score["f1_interval"]
+    return f"F1 {score['f1']:.3f} " + (span(interval) if interval else f"(under {MIN_SUPPORT} examples: no interval)")
 
 
 def summary(t: dict, d: dict) -> str:
     def row(target, got, ok):
         return f"| {target} | {got} | {'met' if ok else '**not met**'} |"
 
-    lines = ["| target (text only unless stated) | reached on held-out data | |", "|---|---|---|"]
-    for key, name in (("all", "all indexed"), ("abstract", "indexed, with abstract"), ("recent", "recent")):
-        p, r, _ = t[key]["rct"]
-        lines.append(row(f"RCT recall ≥ 0.95 at precision ≥ 0.85 ({name}, {t[key]['n_rct']} RCTs)",
-                         f"recall {r:.3f}, precision {p:.3f}", r >= 0.95 and p >= 0.85))
-    for key, name in (("all", "all indexed"), ("abstract", "indexed, with abstract"), ("recent", "recent")):
-        f = t[key]["sr_ma"][2]
-        lines.append(row(f"Systematic review/meta-analysis F1 ≥ 0.90 ({name}, {t[key]['n_sr_ma']})",
-                         f"F1 {f:.3f}", f >= 0.90))
-    for key, name in (("all", "all indexed"), ("abstract", "indexed, with abstract"), ("recent", "recent")):
-        f = t[key]["case_report"][2]
-        lines.append(row(f"Case report F1 ≥ 0.90 ({name}, {t[key]['n_case_report']})", f"F1 {f:.3f}", f >= 0.90))
-    fh, fa = t["human"][2], t["animal"][2]
+    lines = ["| target (text only unless stated) | reached on held-out data [95% interval] | |", "|---|---|---|"]
+    subsets = (("all", "all indexed"), ("abstract", "indexed, with abstract"), ("recent", "recent"))
+    for key, name in subsets:
+        rct = t[key]["rct"]
+        lines.append(row(f"RCT recall ≥ 0.95 at precision ≥ 0.85 ({name}, {rct['support']} RCTs)",
+                         f"recall {rct['recall']:.3f} {span(rct['recall_interval'])}, precision "
+                         f"{rct['precision']:.3f} {span(rct['precision_interval'])}",
+                         rct["recall"] >= 0.95 and rct["precision"] >= 0.85))
+    for key, name in subsets:
+        score = t[key]["sr_ma"]
+        lines.append(row(f"Systematic review/meta-analysis F1 ≥ 0.90 ({name}, {score['support']})", _f1(score),
+                         score["f1"] >= 0.90))
+    for key, name in subsets:
+        score = t[key]["case_report"]
+        lines.append(row(f"Case report F1 ≥ 0.90 ({name}, {score['support']})", _f1(score), score["f1"] >= 0.90))
+    human, animal = t["human"], t["animal"]
     lines.append(row(f"Human vs animal F1 ≥ 0.95 ({t['n_human_animal']} records)",
-                     f"human F1 {fh:.3f}, animal F1 {fa:.3f} (majority baseline human F1 "
-                     f"{t['human_animal_majority'][2]:.3f}, animal 0)", min(fh, fa) >= 0.95))
-    fh, fa = t["human_abstract"][2], t["animal_abstract"][2]
+                     f"human {_f1(human)}, animal {_f1(animal)} (majority baseline human F1 "
+                     f"{t['human_animal_majority'][2]:.3f}, animal 0)", min(human["f1"], animal["f1"]) >= 0.95))
+    human, animal = t["human_abstract"], t["animal_abstract"]
     lines.append(row(f"Human vs animal F1 ≥ 0.95 (records with an abstract, {t['n_human_animal_abstract']})",
-                     f"human F1 {fh:.3f}, animal F1 {fa:.3f}", min(fh, fa) >= 0.95))
+                     f"human {_f1(human)}, animal {_f1(animal)}", min(human["f1"], animal["f1"]) >= 0.95))
     lines.append(row(f"Direction macro-F1 ≥ 0.75 ({d['n_direction']} spans, {d['n_articles']} articles)",
-                     f"end to end {d['direction_macro']:.3f}; effect classifier alone {d['effect_macro']:.3f}",
-                     d["direction_macro"] >= 0.75))
+                     f"end to end {d['direction_macro']:.3f} {span(d['direction_interval'])}; effect classifier "
+                     f"alone {d['effect_macro']:.3f} {span(d['effect_interval'])}", d["direction_macro"] >= 0.75))
     lines.append(row(f"Direction macro-F1 ≥ 0.75, claim given as one free-text sentence (`tag` interface, same "
-                     f"{d['n_direction']} spans)", f"{d['claim_macro']:.3f}", d["claim_macro"] >= 0.75))
+                     f"{d['n_direction']} spans)", f"{d['claim_macro']:.3f} {span(d['claim_interval'])}",
+                     d["claim_macro"] >= 0.75))
     agree, n_typed, n_indexed = t["indexer"]
     share = agree / n_typed if n_typed else 0.0
     lines.append(row(f"Design agreement ≥ 0.98 with indexer types present ({n_typed} of {n_indexed} indexed "
-                     "test records name a design)", f"{share:.3f}", share >= 0.98))
+                     "test records name a design)", f"{share:.3f} {span(wilson(agree, n_typed))}", share >= 0.98))
     return "\n".join(lines)
 
 
@@ -277,6 +307,11 @@ hand: rerun after retraining.
   MeSH are removed from the input before tagging.
 
 ## Targets
+
+A target counts as met on the point estimate. The brackets say how far each figure could move on
+another sample of the same size: 95% Wilson intervals for recall, precision and agreement, and
+95% bootstrap intervals ({RESAMPLES:,} resamples, fixed seed) for F1, resampling records, or
+articles for the Evidence Inference spans, which come several to an article.
 
 {summary(targets, dir_targets)}
 
