@@ -175,6 +175,10 @@ def test_claim_detail_shows_the_summary_charts_and_every_study(published, use_st
     assert any(verdict[1:] in m.value for m in at.markdown)
     assert len(at.get("vega_lite_chart")) == 2
     assert table_pmids(at) == studies_of(published, claim_id)
+    shown = at.dataframe[0].value
+    sources = dict(sql(published, "SELECT pmid, design_source FROM v_claim_evidence WHERE claim_id = ?",
+                       [claim_id]))
+    assert dict(zip(shown["pubmed_url"].str.extract(r"/(\d+)/$")[0].astype(int), shown["design_source"])) == sources
     assert at.query_params["claim"] == claim_id
     assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download RIS"]
 
@@ -227,6 +231,11 @@ def test_exports_hold_the_whole_filtered_list(published):
     rows = list(csv.DictReader(io.StringIO(export.studies_csv(published.snapshot, claim_id).decode())))
     assert {int(r["pmid"]) for r in rows} == expected
     assert set(rows[0]) == set(export.CSV_COLUMNS)
+    # Where each design came from travels with it: an indexer's type is not a model's reading.
+    sources = dict(sql(published, "SELECT pmid, design_source FROM v_claim_evidence WHERE claim_id = ?",
+                       [claim_id]))
+    assert {int(r["pmid"]): r["design_source"] or None for r in rows} == sources
+    assert set(sources.values()) == {"indexer", "text"}
 
     text = export.studies_ris(published.snapshot, claim_id).decode()
     records = [r for r in text.split("ER  - ") if r.strip()]
@@ -239,6 +248,10 @@ def test_exports_hold_the_whole_filtered_list(published):
                    "WHERE pmid = ? ORDER BY position", [pmid])]
     record = next(r for r in records if f"PMID:{pmid}\r\n" in r)
     assert authors and [line[6:] for line in record.split("\r\n") if line.startswith("AU  - ")] == authors
+    for pmid, source in sources.items():
+        record = next(r for r in records if f"PMID:{pmid}\r\n" in r)
+        wording = "(from NLM indexing)" if source == "indexer" else "(read from title and abstract by the tagger)"
+        assert wording in record
 
     one = data.StudyFilter(directions=(sql(published, "SELECT min(direction) FROM v_claim_evidence "
                                                       "WHERE claim_id = ?", [claim_id])[0][0],))

@@ -53,15 +53,16 @@ class Store:
 
     def record(self, claims: dict[str, str | None], design="rct", population="human",
                sample_size=None, *, year=2020, title="A study of ketamine", retracted=False,
-               mesh=(), tagger=TAGGER) -> int:
+               mesh=(), tagger=TAGGER, design_source="text") -> int:
         """One record linked to each claim in ``claims`` (claim id → direction, or None for
         a link the direction tagger has not reached)."""
         pmid = self.next_pmid
         self.next_pmid += 1
         self.con.execute("INSERT INTO articles (pmid, title, pub_year, is_retracted) "
                          "VALUES (?, ?, ?, ?)", [pmid, title, year, retracted])
-        self.con.execute("INSERT INTO tags (pmid, tagger_version, design, population, sample_size) "
-                         "VALUES (?, ?, ?, ?, ?)", [pmid, tagger, design, population, sample_size])
+        self.con.execute("INSERT INTO tags (pmid, tagger_version, design, design_source, population, "
+                         "sample_size) VALUES (?, ?, ?, ?, ?, ?)",
+                         [pmid, tagger, design, design_source, population, sample_size])
         for pos, (ui, name) in enumerate(mesh, 1):
             self.con.execute("INSERT INTO mesh_headings (pmid, position, descriptor_ui, descriptor, "
                              "major) VALUES (?, ?, ?, ?, TRUE)", [pmid, pos, ui, name])
@@ -411,6 +412,39 @@ def test_the_stored_table_has_the_columns_of_the_rules_view(fresh_db):
     def columns(name):
         return fresh_db.execute(f"DESCRIBE {name}").fetchall()
     assert [c[:2] for c in columns("evidence_links")] == [c[:2] for c in columns("v_evidence_links_live")]
+
+
+def test_each_link_says_where_its_design_came_from(db):
+    db.claim("c.a")
+    indexed = db.record({"c.a": "supports"}, design_source="indexer")
+    read = db.record({"c.a": "supports"}, design_source="text")
+    evidence.refresh(db.con)
+    assert dict(db.rows("SELECT pmid, design_source FROM v_claim_evidence")) == {indexed: "indexer",
+                                                                                 read: "text"}
+
+
+def test_a_store_refreshed_before_design_source_gets_it_on_the_next_refresh(tmp_path):
+    con = store.connect(tmp_path / "old.duckdb")
+    con.execute("CREATE TABLE schema_migrations (name VARCHAR PRIMARY KEY, "
+                "applied_at TIMESTAMP DEFAULT current_timestamp)")
+    for name in store.sqlfiles.names("migrations"):
+        if name >= "migrations/006":
+            break
+        con.execute(store.sqlfiles.load(name))
+        con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [name])
+    con.execute("INSERT INTO evidence_links (claim_id, pmid, evidence_class, direction, is_indirect) "
+                "VALUES ('c.a', 1, 'human', 'supports', FALSE)")
+    assert "migrations/006_evidence_design_source" in store.migrate(con)
+    store.set_meta(con, tagger_version=TAGGER)
+    assert con.execute("SELECT design_source FROM evidence_links").fetchall() == [(None,)]
+    db = Store(con)
+    con.execute("DELETE FROM evidence_links")
+    db.claim("c.a")
+    db.record({"c.a": "supports"}, design_source="indexer")
+    assert con.execute("SELECT is_current FROM v_evidence_status").fetchall() == [(False,)]
+    evidence.refresh(con)
+    assert con.execute("SELECT design_source FROM v_claim_evidence").fetchall() == [("indexer",)]
+    con.close()
 
 
 # ------------------------------------------------------------------ the benchmark's store

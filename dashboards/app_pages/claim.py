@@ -112,8 +112,8 @@ st.markdown(f"**Studies** — {common.plural(total, 'record')}, retracted ones i
 table = studies.assign(direction=studies["direction"].map(charts.direction_label),
                        retracted=studies["is_retracted"].map({True: "RETRACTED", False: ""}))
 st.dataframe(
-    table[["pubmed_url", "title", "year", "journal", "design", "population", "n", "direction",
-           "evidence_sentence", "retracted", "is_indirect"]],
+    table[["pubmed_url", "title", "year", "journal", "design", "design_source", "population", "n",
+           "direction", "evidence_sentence", "retracted", "is_indirect"]],
     hide_index=True, width="stretch",
     column_config={
         "pubmed_url": st.column_config.LinkColumn(
@@ -122,6 +122,10 @@ st.dataframe(
         "year": st.column_config.NumberColumn("Year", format="%d", width="small"),
         "journal": st.column_config.TextColumn("Journal", width="small"),
         "design": st.column_config.TextColumn("Design"),
+        "design_source": st.column_config.TextColumn(
+            "Design from", width="small",
+            help="indexer: NLM's publication types; text: read from title and abstract by the tagger, "
+                 "which is less reliable (docs/evaluation.md)"),
         "population": st.column_config.TextColumn("Population", width="small"),
         "n": st.column_config.NumberColumn("N", help="sample size reported in the abstract",
                                            width="small"),

@@ -33,7 +33,9 @@ SELECT l.claim_id, l.pmid, a.pub_year, a.is_retracted, a.design, a.population, a
        coalesce(d.direction, 'untagged') AS direction,
        d.confidence AS direction_confidence, d.evidence_sentence,
        coalesce(r.conditions, []::VARCHAR[]) AS conditions_found,
-       coalesce(NOT list_has_any(r.keys, k.keys), FALSE) AS is_indirect
+       coalesce(NOT list_has_any(r.keys, k.keys), FALSE) AS is_indirect,
+       -- last, as migration 006 appended them to the stored table
+       a.design_source, a.design_confidence
 FROM links l
 JOIN v_articles a USING (pmid)
 LEFT JOIN v_claim_directions d ON d.pmid = l.pmid AND d.claim_id = l.claim_id

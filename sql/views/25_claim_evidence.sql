@@ -1,8 +1,8 @@
 -- One row per (claim, record) link with the record's citation: the drill-down behind a claim.
 CREATE OR REPLACE VIEW v_claim_evidence AS
 SELECT e.claim_id, e.pmid, a.title, a.journal, e.pub_year, a.doi, e.is_retracted, e.design,
-       e.population, e.sample_size, e.evidence_class, e.cebm_level, e.direction,
-       e.direction_confidence, e.evidence_sentence, e.conditions_found, e.is_indirect
+       e.design_source, e.design_confidence, e.population, e.sample_size, e.evidence_class,
+       e.cebm_level, e.direction, e.direction_confidence, e.evidence_sentence, e.conditions_found, e.is_indirect
 FROM evidence_links e
 JOIN articles a USING (pmid);
 
