@@ -73,10 +73,13 @@ def test_resampling_by_group_treats_copies_as_one_example():
 def test_counted_gives_no_f1_interval_below_min_support():
     gold = ["rct"] * (MIN_SUPPORT - 1) + ["other"] * 50
     pred = ["rct"] * (MIN_SUPPORT - 1) + ["other"] * 50
-    few = counted(gold, pred, "rct")
+    few = counted(gold, pred, "rct", "other")
     assert few["f1"] == 1.0 and few["f1_interval"] is None
     assert few["recall_interval"] == wilson(MIN_SUPPORT - 1, MIN_SUPPORT - 1)
-    more = counted(gold + ["rct"], pred + ["other"], "rct")
+    more = counted(gold + ["rct"], pred + ["other"], "rct", "other")
     assert more["support"] == MIN_SUPPORT and more["f1_interval"] is not None
     assert more["recall"] == pytest.approx((MIN_SUPPORT - 1) / MIN_SUPPORT)
     assert np.isclose(more["precision"], 1.0)
+    # the baseline predicts the majority class everywhere: it never finds a minority class
+    assert more["baseline"] == (0.0, 0.0, 0.0)
+    assert counted(gold, pred, "other", "other")["baseline"][1] == 1.0
