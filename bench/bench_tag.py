@@ -216,8 +216,7 @@ def main(argv=None) -> int:
         row("one claim per record", rate_pairs(one_claim_each(records, linked, naming_outcome=False)))
         naming = one_claim_each(records, linked, naming_outcome=True)
         row(f"one claim it names ({len(naming):,} records)", rate_pairs(naming, min_records=500), target=False)
-        # One pass: at a few hundred records a second, five would take minutes.
-        row(f"{len(linked)} claims per record", rate(records[:300], linked, min_records=300, passes=1), target=False)
+        row(f"{len(linked)} claims per record", rate(records[:300], linked, min_records=300), target=False)
         row("tag --input, no claims", rate_jsonl(records, linked, with_claim=False))
         row("tag --input, a claim sentence per line", rate_jsonl(records, linked, with_claim=True))
     finally:

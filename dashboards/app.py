@@ -36,6 +36,8 @@ with st.sidebar:
     if state["published"]:
         st.caption(common.freshness(state["meta"]))
         st.caption(f"{state['articles']:,} records · {state['claims']:,} claims")
+    elif state.get("outdated"):
+        st.caption("The published store needs updating")
     else:
         st.caption("No published store yet")
 

@@ -75,9 +75,22 @@ def evidence_coverage(claims, meta: dict) -> None:
         st.info(counts, icon=":material/info:")
 
 
+OUTDATED_HELP = """\
+**The published store was written by an older version of the pipeline.** `{path}` lacks the
+schema changes {names}, which this dashboard reads.
+
+Bring it up to date from the repository root with `python -m pipeline retag` (no network
+needed: it migrates the store, tags what is untagged and publishes it again) or
+`python -m pipeline run`. The dashboard picks the new store up on its next page load."""
+
+
 def require_data() -> dict:
-    """The store's state, or stop the page with how to fill the store."""
+    """The store's state, or stop the page with how to fill (or update) the store."""
     s = state()
+    if s.get("outdated"):
+        st.warning(OUTDATED_HELP.format(path=store_path(), names=", ".join(f"`{n}`" for n in s["outdated"])),
+                   icon=":material/update:")
+        st.stop()
     if not s["published"]:
         why = "it has not been published yet"
     elif not s["articles"] or not s["claims"]:

@@ -13,7 +13,8 @@ from dashboards import charts, data, ris
 
 CSV_COLUMNS = ["pmid", "title", "year", "journal", "design", "design_source", "population", "n",
                "direction", "evidence_sentence", "is_retracted", "is_indirect", "pubmed_url"]
-_DESIGN_FROM = {"indexer": " (from NLM indexing)", "text": " (read from title and abstract by the tagger)"}
+_DESIGN_FROM = {"indexer": " (from the record's publication types)",
+                "text": " (read from title and abstract by the tagger)"}
 
 
 def studies_csv(path: Path, claim_id: str, flt: data.StudyFilter = data.StudyFilter()) -> bytes:

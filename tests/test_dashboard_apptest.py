@@ -5,6 +5,7 @@ read-only door the SQL page uses), so the tests hold whatever the taggers make o
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -250,7 +251,7 @@ def test_exports_hold_the_whole_filtered_list(published):
     assert authors and [line[6:] for line in record.split("\r\n") if line.startswith("AU  - ")] == authors
     for pmid, source in sources.items():
         record = next(r for r in records if f"PMID:{pmid}\r\n" in r)
-        wording = "(from NLM indexing)" if source == "indexer" else "(read from title and abstract by the tagger)"
+        wording = export._DESIGN_FROM[source]
         assert wording in record
 
     one = data.StudyFilter(directions=(sql(published, "SELECT min(direction) FROM v_claim_evidence "
@@ -400,6 +401,31 @@ def test_a_new_publish_shows_up_without_a_restart(published, tmp_path, use_store
     os.replace(staged, cfg.snapshot)  # what publish_snapshot does
     at.run()
     assert not at.info
+    assert len(claim_links(at)) == sql(published, "SELECT count(*) FROM claims")[0][0]
+
+
+def test_a_store_from_an_older_pipeline_says_how_to_update_it(published, tmp_path, use_store):
+    import duckdb
+
+    from pipeline.commands import cmd_retag
+    cfg = config_for(tmp_path)
+    cfg.snapshot.parent.mkdir(parents=True)
+    newest = None
+    for source, target in ((published.store, cfg.store), (published.snapshot, cfg.snapshot)):
+        shutil.copyfile(source, target)
+        con = duckdb.connect(str(target))
+        newest, = con.execute("SELECT max(name) FROM schema_migrations").fetchone()
+        con.execute("DELETE FROM schema_migrations WHERE name = ?", [newest])
+        con.close()
+    use_store(cfg)
+    for name in ("overview", "claim", "explorer", "sql", "status"):
+        at = page(name)
+        assert "python -m pipeline retag" in at.warning[0].value, name
+        assert newest.rsplit("/", 1)[-1] in at.warning[0].value
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert cmd_retag(cfg, None) == 0  # migrates the store and publishes it again
+    at = page("overview")
+    assert not at.warning or "older version" not in at.warning[0].value
     assert len(claim_links(at)) == sql(published, "SELECT count(*) FROM claims")[0][0]
 
 

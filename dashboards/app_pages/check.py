@@ -22,6 +22,9 @@ summaries = {}
 if state["published"] and state["claims"]:
     claims = common.fetch("summaries")
     summaries = {r["claim_id"]: r for r in claims.to_dict("records")}
+elif state.get("outdated"):
+    st.warning("The published store was written by an older version of the pipeline, so matches are "
+               "shown without evidence. Run `python -m pipeline retag` to update it.")
 else:
     st.warning("The store is empty, so matches are shown without evidence. "
                "Run `python -m pipeline run` to fill it.")

@@ -124,8 +124,9 @@ st.dataframe(
         "design": st.column_config.TextColumn("Design"),
         "design_source": st.column_config.TextColumn(
             "Design from", width="small",
-            help="indexer: NLM's publication types; text: read from title and abstract by the tagger, "
-                 "which is less reliable (docs/evaluation.md)"),
+            help="indexer: the record's publication types and MeSH (NLM's indexers, or the "
+                 "publisher's types on a record not indexed yet); text: read from title and abstract "
+                 "by the tagger, which is less reliable (docs/evaluation.md)"),
         "population": st.column_config.TextColumn("Population", width="small"),
         "n": st.column_config.NumberColumn("N", help="sample size reported in the abstract",
                                            width="small"),

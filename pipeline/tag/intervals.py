@@ -14,10 +14,10 @@ import numpy as np
 
 Z95 = 1.959963984540054
 RESAMPLES = 2000
-# Below this many examples of a class a bootstrap mostly redraws the same few records; the
-# report says "too few" instead of printing an interval that looks precise.
-MIN_SUPPORT = 5
-_CHUNK = 50  # resamples drawn at once: bounds memory at CHUNK x examples
+# Below this many examples of a class a percentile bootstrap mostly redraws the same few
+# records and comes out too narrow; the report says "too few" instead.
+MIN_SUPPORT = 10
+_CHUNK = 50  # resamples drawn at once: memory is CHUNK x examples x 3 counts per label
 
 
 def wilson(successes: int, n: int) -> tuple[float, float]:
@@ -57,25 +57,29 @@ def f1_from_counts(totals: np.ndarray, k: int) -> np.ndarray:
     return f1.mean(axis=-1)
 
 
-def bootstrap_f1(gold, pred, labels, groups=None, resamples: int = RESAMPLES, seed: int = 0) -> tuple[float, float]:
-    """95% percentile interval of the macro-F1 over `labels` (one label: its F1).
+def bootstrap_f1(gold, pred, labels, groups=None, resamples: int = RESAMPLES,
+                 seed: int = 0) -> tuple[float, float] | None:
+    """95% percentile interval of the macro-F1 over `labels` (one label: its F1), or None when
+    the bootstrap cannot give one.
 
     Resamples examples with replacement, or whole `groups` (one id per example) when examples of
     a group are not independent. The seed is fixed, so the report is reproducible byte for byte.
+    Every resample of a perfect (or a wholly wrong) classifier scores the same, and a
+    zero-width interval would claim a certainty a few dozen records cannot give: None then.
     """
     groups = list(range(len(gold))) if groups is None else list(groups)
     counts = _counts(gold, pred, list(labels), groups)
     n = len(counts)
     if n == 0:
-        return 0.0, 0.0
+        return None
     rng = np.random.default_rng(seed)
     scores = []
     for start in range(0, resamples, _CHUNK):
         draws = rng.integers(0, n, size=(min(_CHUNK, resamples - start), n))
         scores.append(f1_from_counts(counts[draws].sum(axis=1), len(labels)))
     low, high = np.percentile(np.concatenate(scores), [2.5, 97.5])
-    return float(low), float(high)
+    return None if low == high else (float(low), float(high))
 
 
-def span(interval: tuple[float, float]) -> str:
-    return f"[{interval[0]:.3f}, {interval[1]:.3f}]"
+def span(interval: tuple[float, float] | None) -> str:
+    return "(no interval)" if interval is None else f"[{interval[0]:.3f}, {interval[1]:.3f}]"
