@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 
+from fixtures.old_store import store_before
 from pipeline import evidence, store
 
 TAGGER = "t1"
@@ -424,14 +425,7 @@ def test_each_link_says_where_its_design_came_from(db):
 
 
 def test_a_store_refreshed_before_design_source_gets_it_on_the_next_refresh(tmp_path):
-    con = store.connect(tmp_path / "old.duckdb")
-    con.execute("CREATE TABLE schema_migrations (name VARCHAR PRIMARY KEY, "
-                "applied_at TIMESTAMP DEFAULT current_timestamp)")
-    for name in store.sqlfiles.names("migrations"):
-        if name >= "migrations/006":
-            break
-        con.execute(store.sqlfiles.load(name))
-        con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [name])
+    con = store_before(tmp_path / "old.duckdb", "migrations/006")
     con.execute("INSERT INTO evidence_links (claim_id, pmid, evidence_class, direction, is_indirect) "
                 "VALUES ('c.a', 1, 'human', 'supports', FALSE)")
     assert "migrations/006_evidence_design_source" in store.migrate(con)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.old_store import store_before
 from pipeline import parse, store
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pubmed"
@@ -162,14 +163,7 @@ def test_section_text_is_stored_once_and_read_back_exactly(fresh_db):
 def test_a_store_holding_section_text_is_migrated_to_spans(tmp_path):
     """Stores written before 005_section_spans kept each section's text in a column; the
     migration turns that into spans over the abstract and the view gives the same text."""
-    con = store.connect(tmp_path / "old.duckdb")
-    con.execute("CREATE TABLE schema_migrations (name VARCHAR PRIMARY KEY, "
-                "applied_at TIMESTAMP DEFAULT current_timestamp)")
-    for name in store.sqlfiles.names("migrations"):
-        if name >= "migrations/005":
-            break
-        con.execute(store.sqlfiles.load(name))
-        con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [name])
+    con = store_before(tmp_path / "old.duckdb", "migrations/005")
     records = list({r["pmid"]: r for r in _fixture_articles()}.values())
     con.executemany("INSERT INTO articles (pmid, abstract, title, journal) VALUES (?, ?, '', '')",
                     [[r["pmid"], r["abstract"]] for r in records])
