@@ -73,15 +73,14 @@ def counted(gold, pred, positive, majority: str) -> dict:
     """`binary()` for one class, with the counts behind it, 95% intervals (Wilson for recall and
     precision, bootstrap for F1: None when fewer than `MIN_SUPPORT` examples are positive) and
     the same scores for predicting the training majority class everywhere."""
-    p, r, f = binary(gold, pred, positive)
-    tp = sum(g == positive and q == positive for g, q in zip(gold, pred))
-    support = sum(g == positive for g in gold)
-    predicted = sum(q == positive for q in pred)
-    g2 = [g == positive for g in gold]
-    p2 = [q == positive for q in pred]
+    is_gold = [g == positive for g in gold]
+    is_pred = [q == positive for q in pred]
+    p, r, f = binary(is_gold, is_pred, True)
+    tp = sum(a and b for a, b in zip(is_gold, is_pred))
+    support, predicted = sum(is_gold), sum(is_pred)
     return {"precision": p, "recall": r, "f1": f, "support": support, "predicted": predicted,
             "recall_interval": wilson(tp, support), "precision_interval": wilson(tp, predicted),
-            "f1_interval": bootstrap_f1(g2, p2, [True]) if support >= MIN_SUPPORT else None,
+            "f1_interval": bootstrap_f1(is_gold, is_pred, [True]) if support >= MIN_SUPPORT else None,
             "baseline": binary(gold, [majority] * len(gold), positive)}
 
 
