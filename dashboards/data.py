@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline import readonly, sqlfiles
+from pipeline import readonly, store
 
 # Directions a study can take on a claim, in the order charts stack them.
 DIRECTIONS = ("supports", "mixed", "no_effect", "contradicts", "unclear", "untagged")
@@ -52,17 +52,16 @@ def _reader(path: Path):
 def store_state(path: Path) -> dict:
     """What every page needs first: whether there is anything to show, the facts the sidebar
     prints, and the lists the filters offer (claims, designs, conditions, the years covered)."""
+    unusable = {"published": False, "articles": 0, "claims": 0, "meta": {}, "published_at": None}
     stamp = version(path)
     if stamp is None:
-        return {"published": False, "articles": 0, "claims": 0, "meta": {}, "published_at": None}
+        return unusable
     with _reader(path) as q:
         # The pages query the schema this code migrates to; an older snapshot would fail on
         # the first column it lacks, so it is reported as unusable instead.
-        applied = set(q("SELECT name FROM schema_migrations").name)
-        outdated = [name.rsplit("/", 1)[-1] for name in sqlfiles.names("migrations") if name not in applied]
-        if outdated:
-            return {"published": False, "outdated": outdated, "articles": 0, "claims": 0, "meta": {},
-                    "published_at": None}
+        pending = store.pending_migrations(set(q("SELECT name FROM schema_migrations").name))
+        if pending:
+            return {**unusable, "outdated": [name.rsplit("/", 1)[-1] for name in pending]}
         counts = q("SELECT count(*) AS articles, min(pub_year) AS lo, max(pub_year) AS hi "
                    "FROM articles")
         meta = q("SELECT key, value FROM store_meta")

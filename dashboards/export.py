@@ -13,7 +13,7 @@ from dashboards import charts, data, ris
 
 CSV_COLUMNS = ["pmid", "title", "year", "journal", "design", "design_source", "population", "n",
                "direction", "evidence_sentence", "is_retracted", "is_indirect", "pubmed_url"]
-_DESIGN_FROM = {"indexer": " (from the record's publication types)",
+DESIGN_FROM = {"indexer": " (from the record's publication types)",
                 "text": " (read from title and abstract by the tagger)"}
 
 
@@ -29,7 +29,7 @@ def studies_ris(path: Path, claim_id: str, flt: data.StudyFilter = data.StudyFil
     for s in studies.itertuples():
         d = details.loc[s.pmid] if s.pmid in details.index else None
         notes = [f"Claim {claim_id}: {charts.direction_label(s.direction)}",
-                 f"Design: {s.design}{_DESIGN_FROM.get(s.design_source, '')}; population: {s.population}"
+                 f"Design: {s.design}{DESIGN_FROM.get(s.design_source, '')}; population: {s.population}"
                  + ("" if pd.isna(s.n) else f"; N = {int(s.n)}")]
         if isinstance(s.evidence_sentence, str) and s.evidence_sentence:
             notes.append(f"Evidence: {s.evidence_sentence}")

@@ -42,9 +42,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
                 "applied_at TIMESTAMP DEFAULT current_timestamp)")
     done = {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
     applied = []
-    for name in sqlfiles.names("migrations"):
-        if name in done:
-            continue
+    for name in pending_migrations(done):
         con.execute("BEGIN")
         con.execute(sqlfiles.load(name))
         con.execute("INSERT INTO schema_migrations (name) VALUES (?)", [name])
@@ -52,6 +50,11 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         applied.append(name)
     apply_views(con)
     return applied
+
+
+def pending_migrations(done) -> list[str]:
+    """The migrations, in order, that a store whose `schema_migrations` holds `done` lacks."""
+    return [name for name in sqlfiles.names("migrations") if name not in done]
 
 
 def apply_views(con: duckdb.DuckDBPyConnection) -> None:

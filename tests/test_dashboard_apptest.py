@@ -251,7 +251,7 @@ def test_exports_hold_the_whole_filtered_list(published):
     assert authors and [line[6:] for line in record.split("\r\n") if line.startswith("AU  - ")] == authors
     for pmid, source in sources.items():
         record = next(r for r in records if f"PMID:{pmid}\r\n" in r)
-        wording = export._DESIGN_FROM[source]
+        wording = export.DESIGN_FROM[source]
         assert wording in record
 
     one = data.StudyFilter(directions=(sql(published, "SELECT min(direction) FROM v_claim_evidence "
