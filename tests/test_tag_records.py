@@ -154,3 +154,13 @@ def test_huge_abstract_is_cut_and_still_tagged():
     assert len(from_record(huge).abstract) == MAX_CHARS
     out = tag_record(huge)
     assert out["design"] == "rct"
+
+
+def test_animals_randomly_divided_into_groups_are_an_experiment_even_beside_human_cells():
+    from pipeline.tag.design import apply_rules
+
+    # 32090497: "Thirty adult Sprague Dawley rats were randomly divided into three groups", with
+    # human umbilical vein endothelial cells in the same abstract.
+    found = {"animal", "human", "rand", "rct"}
+    assert apply_rules("lab_experiment", 0.73, found, set())[0] == "lab_experiment"
+    assert apply_rules("other", 0.5, found, set())[0] == "rct"  # a trial that mentions animals stays one

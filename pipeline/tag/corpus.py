@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline import config
@@ -59,41 +60,115 @@ def pubmed_sources(shared: Path) -> list[tuple[Path, str]]:
     return [(p, era) for p, era in out if p.exists()]
 
 
-def record_examples(shared: Path) -> list[RecordExample]:
-    """Every record whose design the indexer (or, for recent unindexed ones, the publisher) named.
-
-    A MEDLINE record indexed by a person has a trustworthy "nothing special" too (label `other`);
-    an unindexed record only counts when its publisher supplied a design publication type other
-    than plain "Review".
-    """
+def pubmed_articles(shared: Path) -> list[tuple[dict, str, TagInput]]:
+    """Every distinct article in the shared PubMed files, with its era and tagger input."""
     from pipeline.parse import iter_pubmed
 
     seen: set[int] = set()
-    out: list[RecordExample] = []
+    out = []
     for path, era in pubmed_sources(shared):
         for rec in iter_pubmed(path):
             if rec.get("kind") != "article" or rec["pmid"] in seen:
                 continue
             seen.add(rec["pmid"])
             inp = from_record(rec)
-            if not inp.title and not inp.abstract:
-                continue
-            indexed = rec.get("citation_status") == "MEDLINE" and bool(inp.mesh) and trusted(inp.indexing_method)
-            publisher_design = design_from_pubtypes(inp.publication_types)
-            if indexed:
-                origin = "indexed"
-            elif publisher_design and publisher_design != "narrative_review":
-                origin = "publisher"
-            else:
-                # Publishers label systematic reviews and meta-analyses plain "Review" as often as
-                # not, so an unindexed "Review" says nothing reliable about the design.
-                continue
-            out.append(RecordExample(
-                pmid=rec["pmid"], split=split_of(rec["pmid"]), origin=origin, era=era,
-                design=design_label(inp.publication_types, inp.mesh),
-                population=population_from_mesh(inp.mesh) if indexed else None,
-                inp=inp, record=rec,
-            ))
+            if inp.title or inp.abstract:
+                out.append((rec, era, inp))
+    return out
+
+
+def record_examples(shared: Path, articles=None) -> list[RecordExample]:
+    """Every record whose design the indexer (or, for recent unindexed ones, the publisher) named.
+
+    A MEDLINE record indexed by a person has a trustworthy "nothing special" too (label `other`);
+    an unindexed record only counts when its publisher supplied a design publication type other
+    than plain "Review".
+    """
+    out: list[RecordExample] = []
+    for rec, era, inp in pubmed_articles(shared) if articles is None else articles:
+        indexed = rec.get("citation_status") == "MEDLINE" and bool(inp.mesh) and trusted(inp.indexing_method)
+        publisher_design = design_from_pubtypes(inp.publication_types)
+        if indexed:
+            origin = "indexed"
+        elif publisher_design and publisher_design != "narrative_review":
+            origin = "publisher"
+        else:
+            # Publishers label systematic reviews and meta-analyses plain "Review" as often as
+            # not, so an unindexed "Review" says nothing reliable about the design.
+            continue
+        out.append(RecordExample(
+            pmid=rec["pmid"], split=split_of(rec["pmid"]), origin=origin, era=era,
+            design=design_label(inp.publication_types, inp.mesh),
+            population=population_from_mesh(inp.mesh) if indexed else None,
+            inp=inp, record=rec,
+        ))
+    return out
+
+
+# A title's closing segment ("...: a randomized controlled trial.") or opening words
+# ("Meta-analysis of ...") that name the paper's own design. Titles naming a part of or a plan
+# for a study (a protocol, a secondary or cost analysis, a reply) are left out: their design is
+# not the one named.
+_SEGMENTS = re.compile(r"[:?]\s+|\s[-\u2013\u2014]\s+|\.\s+")
+_NOT_THE_STUDY = re.compile(
+    r"protocol|secondary|post[- ]?hoc|sub-?analys|sub-?study|cost|economic|process evaluation|qualitative"
+    r"|rationale|design|baseline|extension|follow-?up|pooled analysis|re-?analysis|exploratory|ancillary|nested"
+    r"|lessons|feasibility of|commentary|reply|response|letter|corrigendum|erratum|retraction|editorial|comment",
+    re.I)
+_DECLARATIONS = [
+    ("meta_analysis", re.compile(r"^(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,3}?(?:network\s+)?meta-?analysis\b", re.I)),
+    ("systematic_review", re.compile(
+        r"^(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,3}?(?:systematic(?:\s+literature)?|scoping|umbrella)\s+review\b", re.I)),
+    ("rct", re.compile(r"^(?:an?\s+|the\s+)?(?:[\w-]+,?\s+){0,5}?randomi[sz]ed,?\s+(?:[\w-]+,?\s+){0,5}?trial\b", re.I)),
+    ("case_report", re.compile(r"^(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,2}?case\s+report\b", re.I)),
+]
+
+
+def declared_design(title: str) -> str | None:
+    """The design a title says the paper is, or None when it does not say so plainly.
+
+    "X and Y: a systematic review and meta-analysis" is a meta-analysis: a review that pools
+    results is one, as NLM's publication types have it.
+    """
+    title = title.strip().rstrip(".")
+    if not title or _NOT_THE_STUDY.search(title):
+        return None
+    segments = [s.strip() for s in _SEGMENTS.split(title)]
+    candidates = [segments[-1], segments[0]] if len(segments) > 1 else segments
+    for segment in candidates:
+        named = [design for design, pattern in _DECLARATIONS if pattern.search(segment)]
+        if "meta_analysis" in named or (named and "systematic_review" in named and "meta" in segment.lower()):
+            return "meta_analysis"
+        if named:
+            return named[0]
+    return None
+
+
+@dataclass
+class DeclaredExample:
+    """A record whose title names its design, to be read from the abstract alone."""
+    pmid: int
+    split: str
+    era: str
+    design: str
+    title: str
+    inp: TagInput  # title, publication types and MeSH removed
+
+
+def declared_examples(shared: Path, articles=None) -> list[DeclaredExample]:
+    """Records with an abstract whose title declares the design: the authors' own label.
+
+    Most recent records are not indexed yet, so the indexed labels hold few modern trials and
+    reviews; a title such as "...: a systematic review and meta-analysis" labels hundreds. The
+    title is removed from the input, since it is the label.
+    """
+    out = []
+    for rec, era, inp in pubmed_articles(shared) if articles is None else articles:
+        design = declared_design(inp.title) if inp.abstract.strip() else None
+        if design is None:
+            continue
+        hidden = replace(inp, title="", publication_types=[], mesh=[], indexing_method=None)
+        out.append(DeclaredExample(rec["pmid"], split_of(rec["pmid"]), era, design, inp.title, hidden))
     return out
 
 

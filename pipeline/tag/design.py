@@ -28,9 +28,22 @@ def from_indexer(inp: TagInput) -> tuple[str, float] | None:
     return (design, confidence) if design else None
 
 
-def from_text(prediction: tuple[str, float], found: set[str], title_cues: set[str]) -> tuple[str, float]:
-    """The design model's (label, probability), refined by cue rules."""
+_SYNTHESES = ("meta_analysis", "systematic_review")
+# Vocabulary every evidence synthesis uses somewhere: where its studies were searched for, or that
+# they were pooled. ("Inclusion criteria" and "were identified", the `synth` cue, also describe
+# patients in a primary study.)
+_SYNTHESIS_CUES = frozenset(("meta", "metaself", "sysrev", "dbsearch"))
+
+
+def from_text(prediction: tuple, found: set[str], title_cues: set[str]) -> tuple[str, float]:
+    """The design model's (label, probability[, every class's probability]), refined by cue rules."""
     design, confidence = prediction[:2]
+    if design in _SYNTHESES and len(prediction) > 2 and not (found | title_cues) & _SYNTHESIS_CUES:
+        # The model also reads a review's statistics ("pooled OR", "95% CI"), which primary
+        # studies share; a review that never says how it found its studies is rarely one.
+        others = {c: p for c, p in prediction[2].items() if c not in _SYNTHESES}
+        design = max(others, key=others.get)
+        confidence = others[design]
     return apply_rules(design, confidence, found, title_cues)
 
 
@@ -42,7 +55,7 @@ def apply_rules(design: str, confidence: float, found: set[str], title_cues: set
         # "Editorial: why we published an inconclusive trial" discusses a trial, it is not one.
         return "opinion", max(confidence, 0.75)
     synthesis = "sysrev" in found or ("dbsearch" in found and "synth" in found)
-    if "meta" in title_cues or ("meta" in found and synthesis):
+    if "meta" in title_cues or "metaself" in found or ("meta" in found and synthesis):
         return "meta_analysis", _OVERRIDE_CONFIDENCE
     if "sysrev" in title_cues or (synthesis and design in ("narrative_review", "other", "meta_analysis", "rct")):
         return ("meta_analysis" if "meta" in found else "systematic_review"), _OVERRIDE_CONFIDENCE
@@ -54,8 +67,10 @@ def apply_rules(design: str, confidence: float, found: set[str], title_cues: set
     # Randomisation plus blinding, a registry number or the word "trial" is a randomized trial
     # (17 of 19 and 30 of 37 such train/dev records outside reviews), whatever the wording.
     trial = "rct" in found or ("rand" in found and "retro" not in found and bool(found & {"blind", "trialreg", "trial"}))
-    if design == "lab_experiment" and "animal" in found and "human" not in found:
-        trial = False  # animals randomly assigned to groups: an experiment, not a clinical trial
+    if design == "lab_experiment" and "animal" in found:
+        # Animals randomly assigned to groups: an experiment, not a clinical trial, even when the
+        # text also names human cells or patients (3 of 3 such train/dev records).
+        trial = False
     if trial and design not in ("meta_analysis", "systematic_review", "protocol", "guideline", "case_report"):
         return "rct", max(confidence, _OVERRIDE_CONFIDENCE if "rct" in title_cues else 0.8)
     if design in ("rct", "non_randomized_trial") and "retro" in found:

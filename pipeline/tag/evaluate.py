@@ -18,7 +18,8 @@ from types import SimpleNamespace
 from pipeline.config import REPO_ROOT
 
 from . import TAGGER_VERSION, load_models, tag_input
-from .corpus import DEV, TEST, TRAIN, evidence_examples, record_examples, shared_dir
+from .corpus import (DEV, TEST, TRAIN, declared_examples, evidence_examples, pubmed_articles, record_examples,
+                     shared_dir)
 from .direction import DIRECTIONS, direction_for, map_effect, prepare
 from .effect import EFFECTS
 from .intervals import MIN_SUPPORT, RESAMPLES, bootstrap_f1, span, wilson
@@ -159,6 +160,48 @@ def evaluate_records(records, models, split: str = TEST) -> tuple[list[str], dic
     sized = [predicted[e.pmid]["sample_size"] is not None for e in test if e.has_abstract]
     targets["sample_size_coverage"] = (sum(sized), len(sized))
     return out, targets
+
+
+_DECLARED_GROUPS = (("rct", "randomized trials", ("rct",)),
+                    ("sr_ma", "systematic reviews and meta-analyses", ("systematic_review", "meta_analysis")),
+                    ("case_report", "case reports", ("case_report",)))
+
+
+def evaluate_declared(declared, models, split: str = TEST) -> tuple[str, dict]:
+    """Recall on records whose title declares the design, tagged from the abstract alone.
+
+    Only recall: every example is a paper that calls itself a trial, review or case report, so
+    there are no labelled negatives to count false positives against. The same records tagged
+    with their title show what the product does with them.
+    """
+    from .design import DESIGNS
+
+    test = [ex for ex in declared if ex.split == split]
+    pred = {ex.pmid: tag_input(ex.inp, None, models)["design"] for ex in test}
+    titled = {ex.pmid: tag_input(replace(ex.inp, title=ex.title), None, models)["design"] for ex in test}
+    rows = ["| the title declares | records | recall from the abstract alone [95% interval] | recall with the title |",
+            "|---|---:|---|---:|"]
+    scores = {}
+    for key, name, designs in _DECLARED_GROUPS:
+        group = [ex for ex in test if ex.design in designs]
+        hits = sum(pred[ex.pmid] in designs for ex in group)
+        with_title = sum(titled[ex.pmid] in designs for ex in group) / len(group) if group else 0.0
+        scores[key] = {"recall": hits / len(group) if group else 0.0, "support": len(group),
+                       "recall_interval": wilson(hits, len(group)), "with_title": with_title}
+        rows.append(f"| {name} | {len(group)} | {scores[key]['recall']:.3f} {span(scores[key]['recall_interval'])} "
+                    f"| {with_title:.3f} |")
+    gold = [ex.design for ex in test]
+    labels = [d for d in DESIGNS if d in set(gold) | set(pred.values())]
+    eras = Counter(ex.era for ex in test)
+    text = (f"### Design the authors declare in the title, read from the abstract alone\n\n"
+            f"{len(test)} held-out records with an abstract ({eras['recent']} recent, {eras['1970s']} from the "
+            f"1970s) whose title names the paper's own design (\"...: a randomized controlled trial\", \"A "
+            f"systematic review and meta-analysis of ...\", \"...: a case report\"; `corpus.declared_design`). "
+            f"The title is removed before tagging, along with publication types and MeSH; the last column tags "
+            f"the same records with their title, as the product would.\n\n" + "\n".join(rows) +
+            f"\n\nConfusion matrix (rows: design the title declares, columns: predicted from the abstract):\n\n"
+            f"{confusion(gold, [pred[ex.pmid] for ex in test], labels)}\n")
+    return text, scores
 
 
 def _claim_direction(ex) -> str:
@@ -309,6 +352,15 @@ def summary(t: dict, d: dict) -> str:
     return "\n".join(lines)
 
 
+def declared_summary(scores: dict) -> str:
+    """One sentence on the author-declared designs, which have no target of their own."""
+    parts = [f"{name} {scores[key]['recall']:.3f} {span(scores[key]['recall_interval'])} of {scores[key]['support']}"
+             for key, name, _ in _DECLARED_GROUPS]
+    return ("Recall on records whose title declares the design, tagged with the title hidden (the authors' own "
+            "label, mostly recent records; no negatives, so no precision; see the last design section): "
+            + "; ".join(parts) + ".")
+
+
 def render(record_sections, targets, direction_sections, dir_targets, counts) -> str:
     covered, with_abstract = targets["sample_size_coverage"]
     return f"""# Tagger evaluation
@@ -327,6 +379,12 @@ hand: rerun after retraining.
   than plain "Review", which publishers also put on systematic reviews and meta-analyses.
   Records are split 70/10/20 into train/dev/test by a hash of the PMID. {counts['records']:,} records:
   {counts['train']:,} train, {counts['dev']:,} dev, {counts['test']:,} test.
+- **Designs the authors declare**: records with an abstract whose title names the paper's own
+  design ("...: a randomized controlled trial", "...: a systematic review and meta-analysis",
+  "...: a case report"), {counts['declared']:,} of them, nearly all recent; titles naming a protocol,
+  a secondary analysis or a reply are left out. The title is the label, so it is removed and the
+  design is read from the abstract alone. The same PMID split applies: train-split ones are also
+  training data for the design model, test-split ones are scored below ({counts['declared_test']:,}).
 - **Direction**: Evidence Inference v2 expert labels (evidence span, intervention, comparator,
   outcome), split 70/10/20 by a hash of the PMCID so no article is on both sides; {counts['evidence']:,}
   distinct labelled spans, {counts['evidence_test']:,} in test.
@@ -350,6 +408,8 @@ direction and indexer agreement, the held-out split's commonest.
 
 {summary(targets, dir_targets)}
 
+{declared_summary(targets["declared"])}
+
 Sample size: a count was found in {covered:,} of {with_abstract:,} held-out records with an abstract
 ({covered / max(1, with_abstract):.1%}); there are no labels to score its accuracy against, so the
 unit tests check it on real sentences instead.
@@ -365,7 +425,16 @@ unit tests check it on real sentences instead.
   number or the word "trial"), which raises recall a little; the rest of the 1970s RCTs read like
   their non-randomized neighbours. Recent records use the phrasing the rules look for, but only a
   handful of recent labelled records are RCTs, so the recent figure says little; each test RCT
-  moves recall by about 0.03.
+  moves recall by about 0.03. Tagger `tag-4` added modern wordings ("we randomised", "randomly
+  divided", "randomized to", "block randomization") and the declared-title training examples:
+  1970s test recall stayed at 15 of 35 while 27 records were read as trials instead of 23, so
+  precision fell from 0.652 to 0.556. A 5-fold cross-validation inside the train split (138
+  indexed RCTs) puts precision at 0.695 without the declared examples and 0.697 with them. Order
+  of events, since it bears on how untuned the test figure is: the test split was scored once
+  this work was done (precision 0.517); "randomly distributed" was then dropped from the cues,
+  because on train and dev it fired on three non-trials and no trial, and a rule that keeps
+  animals randomly divided into groups an experiment was widened after three train/dev cases;
+  the split was then scored again.
 - **Systematic reviews and meta-analyses** are nearly absent from the labelled data: NLM added the
   Systematic Review type in 2019, the 1970s file has none, and the recent file's few are mostly
   unindexed. Publishers label many systematic reviews plain "Review", so unindexed "Review" records
@@ -374,7 +443,14 @@ unit tests check it on real sentences instead.
   train and dev splits are title-only letters and replies about a meta-analysis (labelled Letter by
   the publisher) and guidelines built on a systematic search; rules now read evidence-synthesis
   wording (database lists with statements about included studies, random-effects pooling) and
-  letter or reply titles.
+  letter or reply titles. Titles that declare their design add several hundred modern examples
+  (last design section below). On dev, learning from the train-split ones with the title hidden,
+  and a rule for a meta-analysis that names itself ("included in our meta-analysis") without
+  listing databases, raised abstract-only recall on declared reviews from 0.878 to 1.000 (49
+  records) and on declared trials from 0.789 to 0.895 (19), with no change to the labelled dev
+  figures beyond the churn of retraining. The model then also read odds-ratio statistics as a
+  review's, so a review it predicts must now say where its studies were searched for or that they
+  were pooled.
 - **Case reports.** NLM's "Case Reports" type also covers small case series and many 1970s papers
   with no abstract whose title is the only text; titles such as "Solitary diverticulum of the caecum"
   do not say that a single patient is described. On the dev split the 1970s labels themselves
@@ -430,11 +506,16 @@ def main(argv=None) -> int:
         print("evaluate: no shared data folder (set KETAMINE_SHARED_DIR)", file=sys.stderr)
         return 2
     models = load_models()
-    records = record_examples(shared)
+    articles = pubmed_articles(shared)
+    records = record_examples(shared, articles)
+    declared = declared_examples(shared, articles)
     evidence = evidence_examples(shared)
     record_sections, targets = evaluate_records(records, models, args.split)
+    declared_section, targets["declared"] = evaluate_declared(declared, models, args.split)
+    record_sections.append(declared_section)
     direction_sections, dir_targets = evaluate_direction(evidence, models, args.split)
-    counts = {"records": len(records), **Counter(ex.split for ex in records),
+    counts = {"records": len(records), **Counter(ex.split for ex in records), "declared": len(declared),
+              "declared_test": sum(ex.split == TEST for ex in declared),
               "evidence": len(evidence), "evidence_test": sum(ex.split == TEST for ex in evidence)}
     args.out.write_text(render(record_sections, targets, direction_sections, dir_targets, counts))
     print(summary(targets, dir_targets))

@@ -3,6 +3,9 @@
 - design: title/abstract tokens → the design NLM's publication types and MeSH imply
   (`indexing.design_label`), on indexed records (and recent unindexed records whose publisher
   supplied a design type) of the PMID-hashed train split; indexer metadata is never a feature.
+  Records whose title declares their design ("...: a randomized controlled trial") are also
+  learnt from their abstract alone, with that label (`corpus.declared_examples`): the indexed
+  records are mostly from the 1970s and hold few modern trials and reviews.
 - population: the same tokens → Humans / Animals / in-vitro check tags, indexed records only.
 - effect: Evidence Inference evidence spans → increased / decreased / no difference, train
   split by PMCID; spans naming both arms are also learnt with the arms exchanged (`mirrored`).
@@ -22,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from . import MODELS_DIR
-from .corpus import DEV, TRAIN, evidence_examples, record_examples, shared_dir
+from .corpus import DEV, TRAIN, declared_examples, evidence_examples, pubmed_articles, record_examples, shared_dir
 from .effect import ArmMasker, effect_tokens
 from .features import record_tokens
 from .linear import LinearModel, design_matrix
@@ -100,14 +103,17 @@ def mirrored(ex) -> tuple[list[str], str] | None:
 
 
 def datasets(shared: Path) -> dict:
-    records = record_examples(shared)
+    articles = pubmed_articles(shared)
+    records = record_examples(shared, articles)
     for ex in records:
         ex.tokens = record_tokens(ex.inp)[0]
+    declared = declared_examples(shared, articles)
     evidence = evidence_examples(shared)
     for ex in evidence:
         ex.tokens = effect_features(ex)
     return {
-        "design": [(ex.tokens, ex.design, ex.split) for ex in records],
+        "design": [(ex.tokens, ex.design, ex.split) for ex in records]
+        + [(record_tokens(ex.inp)[0], ex.design, ex.split) for ex in declared],
         "population": [(ex.tokens, ex.population, ex.split) for ex in records if ex.population],
         "effect": [(ex.tokens, ex.label, ex.split) for ex in evidence]
         + [(*mirror, TRAIN) for ex in evidence if ex.split == TRAIN and (mirror := mirrored(ex)) is not None],
