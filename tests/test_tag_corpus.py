@@ -9,9 +9,10 @@ import pytest
 
 from pipeline.tag import load_models, tag_input
 from pipeline.tag.corpus import declared_design, declared_examples, split_of
-from pipeline.tag.design import from_text
+from pipeline.tag.design import apply_rules, from_text
+from pipeline.tag.features import cues, grams
 from pipeline.tag.evaluate import evaluate_declared
-from pipeline.tag.text import from_record
+from pipeline.tag.text import from_record, words
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tag" / "records.jsonl"
 RECORDS = [json.loads(line) for line in FIXTURES.read_text(encoding="utf-8").splitlines()]
@@ -33,6 +34,13 @@ RECORDS = [json.loads(line) for line in FIXTURES.read_text(encoding="utf-8").spl
     ("Ventricular premature contractions: a randomized non-drug intervention trial in normal men.", "rct"),
     ("Efficacy of pediatric integrative manual therapy in positional plagiocephaly: a randomized controlled trial.",
      "rct"),
+    ("Dose-response meta-analysis of ketamine for treatment-resistant depression.", "meta_analysis"),
+    ("Ketamine in Costa Rica: a systematic review and meta analysis.", "meta_analysis"),
+    ("Antidepressants and suicide: an umbrella review of meta-analyses.", "systematic_review"),
+    ("Esketamine nasal spray: a randomized-controlled trial.", "rct"),
+    ("Wound drainage: a non-randomized controlled trial.", None),
+    ("Early mobilisation: a quasi-randomized trial.", None),
+    ("Pheochromocytoma in pregnancy: a case report and systematic review of the literature.", None),
     # A part of, or a plan for, a study is not the study.
     ("Effects of omalizumab in children with asthma: A protocol for systematic review and meta-analysis.", None),
     ("Continuous glucose monitoring in type 1 diabetes: a secondary analysis of a randomized clinical trial.", None),
@@ -87,19 +95,45 @@ def _abstract_only(pmid: int) -> dict:
     return tag_input(replace(from_record(rec), title="", publication_types=[], mesh=[], indexing_method=None))
 
 
+def _cues_of(text: str) -> set[str]:
+    return cues(grams(words(text)), text)
+
+
 def test_a_meta_analysis_that_names_itself_needs_no_database_list():
-    # "147 studies with 13,570 HSP patients were included in our meta-analysis"
+    # Both records are training examples, so the model alone may already be right: the cue and
+    # the rule it drives are what is checked.
+    found = _cues_of("In total, 147 studies with 13,570 HSP patients were included in our meta-analysis.")
+    assert "metaself" in found and "dbsearch" not in found
+    assert apply_rules("cohort", 0.6, found, set())[0] == "meta_analysis"
     assert _abstract_only(31745725)["design"] == "meta_analysis"
 
 
+@pytest.mark.parametrize("text", [
+    "A recent network meta-analysis showed that esketamine was superior to placebo.",
+    "Smith et al. performed a meta-analysis of ketamine trials.",
+])
+def test_a_meta_analysis_cited_in_the_background_is_not_the_paper(text):
+    assert "metaself" not in _cues_of(text)
+
+
 def test_we_randomised_is_a_randomised_trial():
-    # "We randomised 450 individuals undergoing diagnostic cardiac catheterization ..."
+    found = _cues_of("We randomised 450 individuals undergoing diagnostic cardiac catheterization")
+    assert "rct" in found
+    assert apply_rules("cohort", 0.6, found, set())[0] == "rct"
     assert _abstract_only(32335132)["design"] == "rct"
 
 
 def test_a_synthesis_needs_synthesis_vocabulary():
     probabilities = {"meta_analysis": 0.5, "systematic_review": 0.1, "cohort": 0.3, "other": 0.1}
     # Odds ratios alone ("aOR 1.38, CI 1.36-1.39") do not make a meta-analysis.
-    assert from_text(("meta_analysis", 0.5, probabilities), {"human", "retro"}, set()) == ("cohort", 0.3)
+    design, confidence = from_text(("meta_analysis", 0.5, probabilities), {"human", "retro"}, set())
+    assert design == "cohort" and confidence == pytest.approx(0.3 / 0.4)  # renormalised without the syntheses
     assert from_text(("meta_analysis", 0.5, probabilities), {"human", "meta"}, set())[0] == "meta_analysis"
     assert _abstract_only(34091061)["design"] not in ("meta_analysis", "systematic_review")
+
+
+def test_the_synthesis_check_keeps_the_guess_when_nothing_else_is_known():
+    # Only synthesis classes, or no distribution at all: nothing to fall back to.
+    assert from_text(("meta_analysis", 0.9, {"meta_analysis": 0.9, "systematic_review": 0.1}), set(), set()) \
+        == ("meta_analysis", 0.9)
+    assert from_text(("systematic_review", 0.7), set(), set()) == ("systematic_review", 0.7)

@@ -111,17 +111,20 @@ def record_examples(shared: Path, articles=None) -> list[RecordExample]:
 # not the one named.
 _SEGMENTS = re.compile(r"[:?]\s+|\s[-\u2013\u2014]\s+|\.\s+")
 _NOT_THE_STUDY = re.compile(
-    r"protocol|secondary|post[- ]?hoc|sub-?analys|sub-?study|cost|economic|process evaluation|qualitative"
-    r"|rationale|design|baseline|extension|follow-?up|pooled analysis|re-?analysis|exploratory|ancillary|nested"
-    r"|lessons|feasibility of|commentary|reply|response|letter|corrigendum|erratum|retraction|editorial|comment",
+    r"\b(?:protocol|secondary|post[- ]?hoc|sub-?analys\w*|sub-?study|cost-\w+|costs?|economic|process evaluation"
+    r"|qualitative|rationale|design|extension|follow-?up|pooled analysis|re-?analysis|exploratory|ancillary"
+    r"|nested|lessons|commentary|reply|response to|letter|corrigendum|erratum|retraction|editorial|comment)\b",
     re.I)
 _DECLARATIONS = [
-    ("meta_analysis", re.compile(r"^(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,3}?(?:network\s+)?meta-?analysis\b", re.I)),
+    ("meta_analysis", re.compile(r"^(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,3}?(?:network\s+)?meta[- ]?analysis\b", re.I)),
     ("systematic_review", re.compile(
         r"^(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,3}?(?:systematic(?:\s+literature)?|scoping|umbrella)\s+review\b", re.I)),
-    ("rct", re.compile(r"^(?:an?\s+|the\s+)?(?:[\w-]+,?\s+){0,5}?randomi[sz]ed,?\s+(?:[\w-]+,?\s+){0,5}?trial\b", re.I)),
+    ("rct", re.compile(r"^(?:an?\s+|the\s+)?(?:[\w-]+,?\s+){0,5}?(?<!non[- ])(?<!quasi[- ])randomi[sz]ed[\s,-]+"
+                       r"(?:[\w-]+,?\s+){0,5}?trial\b", re.I)),
     ("case_report", re.compile(r"^(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,2}?case\s+report\b", re.I)),
 ]
+# "A systematic review and meta-analysis" pools; "an umbrella review of meta-analyses" reviews.
+_POOLED = re.compile(r"\band\s+(?:a\s+)?(?:network\s+)?meta[- ]?analy", re.I)
 
 
 def declared_design(title: str) -> str | None:
@@ -137,7 +140,9 @@ def declared_design(title: str) -> str | None:
     candidates = [segments[-1], segments[0]] if len(segments) > 1 else segments
     for segment in candidates:
         named = [design for design, pattern in _DECLARATIONS if pattern.search(segment)]
-        if "meta_analysis" in named or (named and "systematic_review" in named and "meta" in segment.lower()):
+        if "case_report" in named and len(named) > 1:
+            return None  # "a case report and systematic review": which one NLM would say is unclear
+        if "meta_analysis" in named or ("systematic_review" in named and _POOLED.search(segment)):
             return "meta_analysis"
         if named:
             return named[0]

@@ -42,8 +42,9 @@ def from_text(prediction: tuple, found: set[str], title_cues: set[str]) -> tuple
         # The model also reads a review's statistics ("pooled OR", "95% CI"), which primary
         # studies share; a review that never says how it found its studies is rarely one.
         others = {c: p for c, p in prediction[2].items() if c not in _SYNTHESES}
-        design = max(others, key=others.get)
-        confidence = others[design]
+        if others and sum(others.values()) > 0:
+            design = max(others, key=others.get)
+            confidence = others[design] / sum(others.values())
     return apply_rules(design, confidence, found, title_cues)
 
 

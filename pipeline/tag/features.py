@@ -23,11 +23,10 @@ _CUE_PHRASES: dict[str, str] = {
             "|pooled estimates|pooled effect|pooled hazard|pooled mean|pooled sensitivity|pooled incidence"
             "|standardized mean|standardised mean",
     # A meta-analysis naming itself: enough without a database list ("147 studies were included in
-    # our meta-analysis"), where "meta" alone may be a trial citing someone else's.
-    "metaself": "this meta-analysis|our meta-analysis|present meta-analysis|current meta-analysis|updated meta-analysis"
-                "|conducted a meta-analysis|performed a meta-analysis|meta-analysis was performed"
-                "|meta-analysis was conducted|meta-analysis was carried|meta-analytic approach|this meta-analytic"
-                "|network meta-analysis|this meta-analyses|systematic meta-analysis",
+    # our meta-analysis"). Only deictic forms: "X et al. performed a meta-analysis" or "a recent
+    # network meta-analysis" in a trial's background cites someone else's.
+    "metaself": "this meta-analysis|our meta-analysis|present meta-analysis|current meta-analysis|this meta-analytic"
+                "|this meta-analyses",
     "sysrev": "systematic review|systematic reviews|systematically reviewed|systematic literature|systematic search"
               "|systematically searched|systematically review|systematic searches|literature was systematically"
               "|scoping review|umbrella review|searched pubmed|searched medline|searched embase|prisma"
@@ -52,7 +51,7 @@ _CUE_PHRASES: dict[str, str] = {
            "|randomized phase|randomised phase|randomized into|randomised into|randomly administered"
            "|randomly given|random order|randomly received|we randomised|we randomized|randomly divided"
            "|simple randomization|simple randomisation|block randomization|block randomisation"
-           "|stratified randomization|stratified randomisation|randomized to|randomised to",
+           "|stratified randomization|stratified randomisation",
     "blind": "double-blind|double blind|single-blind|single blind|triple-blind|placebo-controlled|placebo controlled"
              "|double-masked|double-blinded|single-blinded",
     "placebo": "placebo",
