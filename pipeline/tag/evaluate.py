@@ -429,18 +429,18 @@ unit tests check it on real sentences instead.
   their non-randomized neighbours. Recent records use the phrasing the rules look for, but only a
   handful of recent labelled records are RCTs, so the recent figure says little; each test RCT
   moves recall by about 0.03. Tagger `tag-4` added modern wordings ("we randomised", "randomly
-  divided", "block randomization") and the declared-title training examples; on the 1970s test
-  RCTs recall stayed at 15 of 35 while more records were read as trials (28 instead of 23), so
-  precision fell from 0.652 to 0.536. A 5-fold cross-validation inside the train split (138 indexed RCTs)
-  puts precision at 0.695 without the declared examples and 0.697 with them (cues as at the second
-  scoring below), so they are not what moved it. Order of events,
-  since it bears on how untuned the test figure is: the test split was first scored once this
-  work was done (precision 0.517); "randomly distributed" was then dropped from the cues, because
-  on train and dev it fired on three non-trials and no trial, and a rule that keeps animals
-  randomly divided into groups an experiment was widened after three train/dev cases (second
-  scoring, 0.556); a code review then narrowed two cues that fired on other papers' designs
-  (a meta-analysis cited in a trial's background; "randomized to" in a retrospective study),
-  and the split was scored a third time, giving the figures above.
+  divided", "block randomization") and the declared-title training examples; on the 1970s test RCTs
+  recall stayed at 15 of 35 while more records were read as trials (28 instead of 23), so precision
+  fell from 0.652 to 0.536. A 5-fold cross-validation inside the train split (138 indexed RCTs) puts
+  precision at 0.695 without the declared examples and 0.697 with them (cues as at the second
+  scoring below), so they are not what moved it. Order of events, since it bears on how untuned the
+  test figure is: the test split was first scored once this work was done (precision 0.517);
+  "randomly distributed" was then dropped from the cues, because on train and dev it fired on three
+  non-trials and no trial, and a rule that keeps animals randomly divided into groups an experiment
+  was widened after three train/dev cases (second scoring, 0.556); a code review then narrowed two
+  cues that fired on other papers' designs (a meta-analysis cited in a trial's background;
+  "randomized to" in a retrospective study), and the split was scored a third time, giving the
+  figures above.
 - **Systematic reviews and meta-analyses** are nearly absent from the labelled data: NLM added the
   Systematic Review type in 2019, the 1970s file has none, and the recent file's few are mostly
   unindexed. Publishers label many systematic reviews plain "Review", so unindexed "Review" records
