@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.tag import load_models, tag_input
-from pipeline.tag.corpus import declared_design, declared_examples, split_of
+from pipeline.tag.corpus import declared_examples, split_of
+from pipeline.tag.declared import declared_design
 from pipeline.tag.design import apply_rules, from_text
 from pipeline.tag.features import cues, grams
 from pipeline.tag.evaluate import evaluate_declared
@@ -48,6 +49,27 @@ RECORDS = [json.loads(line) for line in FIXTURES.read_text(encoding="utf-8").spl
     # The design is named, but not as the paper's own.
     ("Incorporating single-arm studies in meta-analysis of randomised controlled trials: a simulation study.", None),
     ("The placebo response in randomised trials in nonalcoholic steatohepatitis simply explained.", None),
+    # Observational designs and reviews that do not search systematically (real titles).
+    ("Selective pathological examination following hip arthroplasty: A retrospective cohort study.", "cohort"),
+    ("The effect of metabolic syndrome on head and neck cancer incidence risk: a population-based prospective "
+     "cohort study.", "cohort"),
+    ("Restless legs syndrome in systemic lupus erythematosus: A case-control study.", "case_control"),
+    ("Increased toxoplasma antibodies in idiopathic inflammatory muscle disease. A case-controlled study.",
+     "case_control"),
+    ("Ultra-processed food consumption in Barbados: evidence from a nationally representative, cross-sectional "
+     "study.", "cross_sectional"),
+    ("Effect of remimazolam on intraoperative neuromonitoring during thyroid surgery: a case series.", "case_series"),
+    ("Pregnancy and pulmonary arterial hypertension: a case series and literature review.", "case_series"),
+    ("Total Hip Replacement in Developmental Hip Dysplasia: A Narrative Review.", "narrative_review"),
+    ("Vasodilators in senile dementias: a review of the literature.", "narrative_review"),
+    ("Androgen deprivation for salivary duct carcinoma: a case report and review of the literature.",
+     "case_report"),
+    # A review that also reports patients, two primary designs at once, a review of cohort studies.
+    ("Calyceal diverticula: review of the literature, a hypothesis concerning its aetiology, and report of 17 "
+     "cases.", None),
+    ("Frailty and falls: a cohort and cross-sectional study.", None),
+    ("Statins and dementia: a systematic review of cohort studies.", "systematic_review"),
+    ("A nested case-control study within a cohort of ketamine users.", None),
     ("Ketamine anaesthesia.", None),
     ("", None),
 ])
@@ -74,18 +96,43 @@ def test_declared_examples_hide_everything_that_gave_the_label_away():
         assert ex.split == split_of(ex.pmid)
 
 
-def test_declared_evaluation_scores_recall_per_design_group():
+def test_declared_evaluation_scores_recall_and_precision_per_design_group():
     examples = [replace(ex, split="test") for ex in declared_examples(None, _articles())]
     text, scores = evaluate_declared(examples, load_models(), "test")
-    groups = {"rct": ("rct",), "sr_ma": ("systematic_review", "meta_analysis"), "case_report": ("case_report",)}
+    predicted = {ex.pmid: tag_input(ex.inp)["design"] for ex in examples}
+    groups = {"rct": ("rct",), "sr_ma": ("systematic_review", "meta_analysis"), "case_report": ("case_report",),
+              "cohort": ("cohort",), "narrative_review": ("narrative_review",)}
     for key, designs in groups.items():
         group = [ex for ex in examples if ex.design in designs]
-        hits = sum(tag_input(ex.inp)["design"] in designs for ex in group)
+        hits = sum(predicted[ex.pmid] in designs for ex in group)
+        read_as = sum(p in designs for p in predicted.values())
         assert scores[key]["support"] == len(group)
         assert scores[key]["recall"] == (hits / len(group) if group else 0.0)
+        # The other declared designs are the negatives.
+        assert scores[key]["predicted"] == read_as
+        assert scores[key]["precision"] == (hits / read_as if read_as else 0.0)
         low, high = scores[key]["recall_interval"] or (0.0, 1.0)
         assert low <= scores[key]["recall"] <= high
     assert f"{len(examples)} held-out records with an abstract" in text
+
+
+def test_the_tagger_takes_the_design_a_title_declares():
+    # An unindexed record whose abstract alone reads as a trial ("randomly selected" patients
+    # answering a questionnaire); its title says what it is.
+    abstract = ("BACKGROUND: Little is known about sleep in shift workers. METHODS: 412 randomly selected nurses "
+                "completed a questionnaire. RESULTS: Poor sleep was reported by 61%. CONCLUSIONS: Sleep is poor.")
+    for title, design in (("Sleep in nurses: a cross-sectional study.", "cross_sectional"),
+                          ("Sleep in nurses: a retrospective cohort study.", "cohort"),
+                          ("Sleep in nurses: a narrative review.", "narrative_review")):
+        tags = tag_input(from_record({"pmid": 1, "title": title, "abstract": abstract}))
+        assert (tags["design"], tags["design_source"]) == (design, "text")
+        assert tags["design_confidence"] >= 0.9
+    # A title that declares nothing leaves the decision to the model and the rules.
+    assert declared_design("Sleep in nurses.") is None
+    # Reviews are left to the pooling rules: a "systematic review" that pools is a meta-analysis.
+    pooled = abstract.replace("completed a questionnaire", "were pooled in a random-effects meta-analysis")
+    tags = tag_input(from_record({"pmid": 2, "title": "Sleep in nurses: a systematic review.", "abstract": pooled}))
+    assert tags["design"] == "meta_analysis"
 
 
 # --- the abstract alone, as these examples are read ------------------------------------------------

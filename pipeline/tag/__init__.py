@@ -15,6 +15,7 @@ from pathlib import Path
 from . import design as design_mod
 from . import population as population_mod
 from .claim_text import claim_from_text
+from .declared import declared_design
 from .direction import PreparedClaim, direction_for, prepare
 from .features import record_parts
 from .linear import JointScorer, LinearModel
@@ -26,7 +27,7 @@ __all__ = ["TAGGER_VERSION", "tag_record", "tag_input", "load_models", "MODELS_D
 MODELS_DIR = Path(__file__).with_name("models")
 _MODEL_FILES = ("design.json.gz", "population.json.gz", "effect.json.gz")
 # Bump the first part when rules change; the digest follows the trained artefacts.
-_RULES_VERSION = "4"
+_RULES_VERSION = "5"
 
 
 def _artefact_digest() -> str:
@@ -98,7 +99,8 @@ def tag_input(inp: TagInput, claims=None, models: dict | None = None) -> dict:
     if indexed is not None:
         design, design_conf, design_source = indexed[0], indexed[1], "indexer"
     elif has_text:
-        design, design_conf = design_mod.from_text(predicted["design"], found, title_cues)
+        declared = declared_design(text_inp.title) if title_words else None
+        design, design_conf = design_mod.from_text(predicted["design"], found, title_cues, declared)
         design_source = "text"
     else:
         design, design_conf, design_source = "other", 0.0, "text"

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline import config
 
 from .claim_text import arm_terms
+from .declared import declared_design
 from .indexing import design_from_pubtypes, design_label, population_from_mesh, trusted
 from .text import TagInput, from_record
 
@@ -103,50 +103,6 @@ def record_examples(shared: Path, articles=None) -> list[RecordExample]:
             inp=inp, record=rec,
         ))
     return out
-
-
-# A title's closing segment ("...: a randomized controlled trial.") or opening words
-# ("Meta-analysis of ...") that name the paper's own design. Titles naming a part of or a plan
-# for a study (a protocol, a secondary or cost analysis, a reply) are left out: their design is
-# not the one named.
-_SEGMENTS = re.compile(r"[:?]\s+|\s[-\u2013\u2014]\s+|\.\s+")
-_NOT_THE_STUDY = re.compile(
-    r"\b(?:protocol|secondary|post[- ]?hoc|sub-?analys\w*|sub-?study|cost-\w+|costs?|economic|process evaluation"
-    r"|qualitative|rationale|design|extension|follow-?up|pooled analysis|re-?analysis|exploratory|ancillary"
-    r"|nested|lessons|commentary|reply|response to|letter|corrigendum|erratum|retraction|editorial|comment)\b",
-    re.I)
-_DECLARATIONS = [
-    ("meta_analysis", re.compile(r"^(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,3}?(?:network\s+)?meta[- ]?analysis\b", re.I)),
-    ("systematic_review", re.compile(
-        r"^(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,3}?(?:systematic(?:\s+literature)?|scoping|umbrella)\s+review\b", re.I)),
-    ("rct", re.compile(r"^(?:an?\s+|the\s+)?(?:[\w-]+,?\s+){0,5}?(?<!non[- ])(?<!quasi[- ])randomi[sz]ed[\s,-]+"
-                       r"(?:[\w-]+,?\s+){0,5}?trial\b", re.I)),
-    ("case_report", re.compile(r"^(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,2}?case\s+report\b", re.I)),
-]
-# "A systematic review and meta-analysis" pools; "an umbrella review of meta-analyses" reviews.
-_POOLED = re.compile(r"\band\s+(?:a\s+)?(?:network\s+)?meta[- ]?analy", re.I)
-
-
-def declared_design(title: str) -> str | None:
-    """The design a title says the paper is, or None when it does not say so plainly.
-
-    "X and Y: a systematic review and meta-analysis" is a meta-analysis: a review that pools
-    results is one, as NLM's publication types have it.
-    """
-    title = title.strip().rstrip(".")
-    if not title or _NOT_THE_STUDY.search(title):
-        return None
-    segments = [s.strip() for s in _SEGMENTS.split(title)]
-    candidates = [segments[-1], segments[0]] if len(segments) > 1 else segments
-    for segment in candidates:
-        named = [design for design, pattern in _DECLARATIONS if pattern.search(segment)]
-        if "case_report" in named and len(named) > 1:
-            return None  # "a case report and systematic review": which one NLM would say is unclear
-        if "meta_analysis" in named or ("systematic_review" in named and _POOLED.search(segment)):
-            return "meta_analysis"
-        if named:
-            return named[0]
-    return None
 
 
 @dataclass

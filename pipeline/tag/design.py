@@ -35,8 +35,10 @@ _SYNTHESES = ("meta_analysis", "systematic_review")
 _SYNTHESIS_CUES = frozenset(("meta", "metaself", "sysrev", "dbsearch"))
 
 
-def from_text(prediction: tuple, found: set[str], title_cues: set[str]) -> tuple[str, float]:
-    """The design model's (label, probability[, every class's probability]), refined by cue rules."""
+def from_text(prediction: tuple, found: set[str], title_cues: set[str],
+              declared: str | None = None) -> tuple[str, float]:
+    """The design model's (label, probability[, every class's probability]), refined by cue rules
+    and by the design the title declares (`declared.declared_design`), if any."""
     design, confidence = prediction[:2]
     if design in _SYNTHESES and len(prediction) > 2 and not (found | title_cues) & _SYNTHESIS_CUES:
         # The model also reads a review's statistics ("pooled OR", "95% CI"), which primary
@@ -45,16 +47,21 @@ def from_text(prediction: tuple, found: set[str], title_cues: set[str]) -> tuple
         if others and sum(others.values()) > 0:
             design = max(others, key=others.get)
             confidence = others[design] / sum(others.values())
-    return apply_rules(design, confidence, found, title_cues)
+    return apply_rules(design, confidence, found, title_cues, declared)
 
 
-def apply_rules(design: str, confidence: float, found: set[str], title_cues: set[str]) -> tuple[str, float]:
+def apply_rules(design: str, confidence: float, found: set[str], title_cues: set[str],
+                declared: str | None = None) -> tuple[str, float]:
     """Refine the model's guess with cues; every branch is a phrasing the model under-learns."""
     if "protocol" in title_cues or ("protocol" in found and "future" in found and found & {"rand", "trialreg"}):
         return "protocol", _OVERRIDE_CONFIDENCE
     if "editorial" in title_cues and design not in ("case_report", "guideline"):
         # "Editorial: why we published an inconclusive trial" discusses a trial, it is not one.
         return "opinion", max(confidence, 0.75)
+    if declared is not None and declared not in _SYNTHESES:
+        # The authors' own name for their design ("...: a retrospective cohort study"). Reviews are
+        # left to the rules below, which tell a pooled review from one that does not pool.
+        return declared, max(confidence, _OVERRIDE_CONFIDENCE)
     synthesis = "sysrev" in found or ("dbsearch" in found and "synth" in found)
     if "meta" in title_cues or "metaself" in found or ("meta" in found and synthesis):
         return "meta_analysis", _OVERRIDE_CONFIDENCE

@@ -164,42 +164,58 @@ def evaluate_records(records, models, split: str = TEST) -> tuple[list[str], dic
 
 _DECLARED_GROUPS = (("rct", "randomized trials", ("rct",)),
                     ("sr_ma", "systematic reviews and meta-analyses", ("systematic_review", "meta_analysis")),
-                    ("case_report", "case reports", ("case_report",)))
+                    ("case_report", "case reports", ("case_report",)),
+                    ("case_series", "case series", ("case_series",)),
+                    ("cohort", "cohort studies", ("cohort",)),
+                    ("case_control", "case-control studies", ("case_control",)),
+                    ("cross_sectional", "cross-sectional studies", ("cross_sectional",)),
+                    ("narrative_review", "narrative reviews", ("narrative_review",)))
 
 
 def evaluate_declared(declared, models, split: str = TEST) -> tuple[str, dict]:
-    """Recall on records whose title declares the design, tagged from the abstract alone.
+    """Recall and precision on records whose title declares the design, tagged from the abstract alone.
 
-    Only recall: every example is a paper that calls itself a trial, review or case report, so
-    there are no labelled negatives to count false positives against. The same records tagged
-    with their title show what the product does with them.
+    Precision counts, among these records only, how many read as a design declare it: the other
+    declared designs are the negatives. Their mix (a trial for every cohort study or so) is not
+    PubMed's, so it is a check on modern wording, not an estimate for all records. The same
+    records tagged with their title show what the product does with them.
     """
     from .design import DESIGNS
 
     test = [ex for ex in declared if ex.split == split]
     pred = {ex.pmid: tag_input(ex.inp, None, models)["design"] for ex in test}
     titled = {ex.pmid: tag_input(replace(ex.inp, title=ex.title), None, models)["design"] for ex in test}
-    rows = ["| the title declares | records | recall from the abstract alone [95% interval] | recall with the title |",
-            "|---|---:|---|---:|"]
+    rows = ["| the title declares | records | recall from the abstract alone [95% interval] "
+            "| precision among declared records [95% interval] | recall with the title |",
+            "|---|---:|---|---|---:|"]
     scores = {}
     for key, name, designs in _DECLARED_GROUPS:
         group = [ex for ex in test if ex.design in designs]
         hits = sum(pred[ex.pmid] in designs for ex in group)
+        read_as = sum(p in designs for p in pred.values())
         with_title = sum(titled[ex.pmid] in designs for ex in group) / len(group) if group else 0.0
         scores[key] = {"recall": hits / len(group) if group else 0.0, "support": len(group),
-                       "recall_interval": wilson(hits, len(group)), "with_title": with_title}
+                       "recall_interval": wilson(hits, len(group)),
+                       "precision": hits / read_as if read_as else 0.0, "predicted": read_as,
+                       "precision_interval": wilson(hits, read_as), "with_title": with_title}
+        precision = (f"{scores[key]['precision']:.3f} {span(scores[key]['precision_interval'])} of {read_as}"
+                     if read_as else "none predicted")
         rows.append(f"| {name} | {len(group)} | {scores[key]['recall']:.3f} {span(scores[key]['recall_interval'])} "
-                    f"| {with_title:.3f} |")
+                    f"| {precision} | {with_title:.3f} |")
     gold = [ex.design for ex in test]
     labels = [d for d in DESIGNS if d in set(gold) | set(pred.values())]
     eras = Counter(ex.era for ex in test)
     text = (f"### Design the authors declare in the title, read from the abstract alone\n\n"
             f"{len(test)} held-out records with an abstract ({eras['recent']} recent, {eras['1970s']} from the "
             f"1970s) whose title names the paper's own design (\"...: a randomized controlled trial\", \"A "
-            f"systematic review and meta-analysis of ...\", \"...: a case report\"; `corpus.declared_design`). "
-            f"The title is removed before tagging, along with publication types and MeSH; the last column tags "
-            f"the same records with their title, as the product would an unindexed record. The title holds the "
-            f"very phrase that gave the label, so that column checks that the product reads it, little more."
+            f"systematic review and meta-analysis of ...\", \"...: a retrospective cohort study\", \"...: a "
+            f"narrative review\"; `corpus.declared_design`). The title is removed before tagging, along with "
+            f"publication types and MeSH. Precision counts only these records: of those read as a design, the "
+            f"share whose title declares it. Their mix of designs is not PubMed's, so precision here says how "
+            f"often one modern design is mistaken for another, not how precise the tagger is on all records. "
+            f"The last column tags the same records with their title, as the product would an unindexed "
+            f"record; the title holds the very phrase that gave the label, so that column checks that the "
+            f"product reads it, little more."
             f"\n\n" + "\n".join(rows) +
             f"\n\nConfusion matrix (rows: design the title declares, columns: predicted from the abstract):\n\n"
             f"{confusion(gold, [pred[ex.pmid] for ex in test], labels)}\n")
@@ -355,12 +371,14 @@ def summary(t: dict, d: dict) -> str:
 
 
 def declared_summary(scores: dict) -> str:
-    """One sentence on the author-declared designs, which have no target of their own."""
-    parts = [f"{name} {scores[key]['recall']:.3f} {span(scores[key]['recall_interval'])} of {scores[key]['support']}"
-             for key, name, _ in _DECLARED_GROUPS]
-    return ("Recall on records whose title declares the design, tagged with the title hidden (the authors' own "
-            "label, mostly recent records; no negatives, so no precision; see the last design section): "
-            + "; ".join(parts) + ".")
+    """One sentence on the author-declared designs that have a target; the section has the rest."""
+    parts = [f"{name} recall {scores[key]['recall']:.3f} {span(scores[key]['recall_interval'])} of "
+             f"{scores[key]['support']}, precision {scores[key]['precision']:.3f} "
+             f"{span(scores[key]['precision_interval'])}"
+             for key, name, _ in _DECLARED_GROUPS if key in ("rct", "sr_ma", "case_report")]
+    return ("On records whose title declares the design, tagged with the title hidden (the authors' own label, "
+            "mostly recent records; precision counts only these records, whose mix of designs is not PubMed's; "
+            "see the last design section): " + "; ".join(parts) + ".")
 
 
 def render(record_sections, targets, direction_sections, dir_targets, counts) -> str:
