@@ -184,3 +184,13 @@ def test_the_synthesis_check_keeps_the_guess_when_nothing_else_is_known():
     assert from_text(("meta_analysis", 0.9, {"meta_analysis": 0.9, "systematic_review": 0.1}), set(), set()) \
         == ("meta_analysis", 0.9)
     assert from_text(("systematic_review", 0.7), set(), set()) == ("systematic_review", 0.7)
+
+
+def test_trial_words_do_not_overrule_a_letter_about_trials():
+    # Title-only letters and editorials ("Transparency in RCT reporting") discuss trials; the
+    # model's reading as opinion stands unless the title declares a trial of its own.
+    found = _cues_of("Blinding, pragmatism, and the PRECIS-2 tool for designing and assessing randomized trials.")
+    assert {"rand", "trial"} <= found
+    assert apply_rules("opinion", 0.5, found, found)[0] == "opinion"
+    assert apply_rules("other", 0.5, found, found)[0] == "rct"
+    assert apply_rules("opinion", 0.5, found, found, declared="rct")[0] == "rct"

@@ -200,6 +200,9 @@ def evaluate_declared(declared, models, split: str = TEST) -> tuple[str, dict]:
                        "precision_interval": wilson(hits, read_as), "with_title": with_title}
         precision = (f"{scores[key]['precision']:.3f} {span(scores[key]['precision_interval'])} of {read_as}"
                      if read_as else "none predicted")
+        if not group:
+            rows.append(f"| {name} | 0 | no records | {precision} | – |")
+            continue
         rows.append(f"| {name} | {len(group)} | {scores[key]['recall']:.3f} {span(scores[key]['recall_interval'])} "
                     f"| {precision} | {with_title:.3f} |")
     gold = [ex.design for ex in test]
@@ -401,10 +404,12 @@ hand: rerun after retraining.
   {counts['train']:,} train, {counts['dev']:,} dev, {counts['test']:,} test.
 - **Designs the authors declare**: records with an abstract whose title names the paper's own
   design ("...: a randomized controlled trial", "...: a systematic review and meta-analysis",
-  "...: a case report"), {counts['declared']:,} of them, nearly all recent; titles naming a protocol,
-  a secondary analysis or a reply are left out. The title is the label, so it is removed and the
-  design is read from the abstract alone. The same PMID split applies: train-split ones are also
-  training data for the design model, test-split ones are scored below ({counts['declared_test']:,}).
+  "...: a case report", "...: a retrospective cohort study", "...: a cross-sectional study",
+  "...: a narrative review"; `pipeline/tag/declared.py`), {counts['declared']:,} of them, nearly all
+  recent; titles naming a protocol, a secondary analysis or a reply, or two designs at once, are
+  left out. The title is the label, so it is removed and the design is read from the abstract
+  alone. The same PMID split applies: train-split ones are also training data for the design
+  model, test-split ones are scored below ({counts['declared_test']:,}).
 - **Direction**: Evidence Inference v2 expert labels (evidence span, intervention, comparator,
   outcome), split 70/10/20 by a hash of the PMCID so no article is on both sides; {counts['evidence']:,}
   distinct labelled spans, {counts['evidence_test']:,} in test.
