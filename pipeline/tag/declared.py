@@ -39,15 +39,15 @@ _DECLARATIONS = [
         r"|" + _LEAD + r"review\s+of\s+(?:the\s+)?literature\b", re.I)),
 ]
 # Every declaration holds one of these: the tagger reads each title, and a substring test rules
-# out nineteen in twenty of them at a tenth of the cost of the patterns.
+# out nineteen in twenty of them at a twentieth of the cost of the patterns.
 _GATE = ("analys", "review", "trial", "report", "series", "cohort", "control", "sectional", "literature")
 # "A systematic review and meta-analysis" pools; "an umbrella review of meta-analyses" reviews.
 _POOLED = re.compile(r"\band\s+(?:a\s+)?(?:network\s+)?meta[- ]?analy", re.I)
-# A review title that also reports patients ("review of the literature and report of 17 cases")
-# is a case report or series with a literature section, not a review.
 # "A cohort and cross-sectional study" names two observational designs, though only one is
 # followed by "study".
 _OBSERVATIONAL_WORDS = re.compile(r"\b(cohort|cross[- ]sectional|case[- ]control)", re.I)
+# A review title that also reports patients ("review of the literature and report of 17 cases")
+# is a case report or series with a literature section, not a review.
 _REPORTS_CASES = re.compile(r"\b(?:cases?|report|reports|patients?)\b", re.I)
 
 

@@ -172,6 +172,10 @@ _DECLARED_GROUPS = (("rct", "randomized trials", ("rct",)),
                     ("narrative_review", "narrative reviews", ("narrative_review",)))
 
 
+# The designs titles were first read for (tag-4); the text says what the others added.
+_FIRST_DECLARED = ("rct", "systematic_review", "meta_analysis", "case_report")
+
+
 def evaluate_declared(declared, models, split: str = TEST) -> tuple[str, dict]:
     """Recall and precision on records whose title declares the design, tagged from the abstract alone.
 
@@ -417,7 +421,7 @@ hand: rerun after retraining.
   The cue phrases and rules in `features.py`, `design.py` and `population.py` were written from
   train- and dev-split records and checked on them (`--split dev` prints the same report for dev);
   the test split was scored once the rules were settled, and its errors were not read for them
-  (for tagger `tag-4` it was scored three times; see "RCT from text" below).
+  (for tagger `tag-4` it was scored three times; see "RCT from text" below; for `tag-5`, once).
   Design and population are predicted **from title and abstract alone**: publication types and
   MeSH are removed from the input before tagging.
 
@@ -494,6 +498,20 @@ unit tests check it on real sentences instead.
 - **Designs NLM has no type for** (single-arm trial, case series) are compared as NLM would label
   them (non-randomized trial, other); observational designs (cohort, case-control, cross-sectional)
   have only a few check-tagged examples, so the model rarely predicts them and rules fill in.
+- **Modern observational studies and reviews.** Until tagger `tag-5` the only modern abstracts the
+  design model learnt from were the declared trials, reviews and case reports, so it read a modern
+  structured abstract as one of those: in a 5-fold cross-validation inside the train split, 0 of
+  76 declared cross-sectional studies and half of 95 declared cohort studies were read as such,
+  and of 138 declared records read as trials, 109 were. Titles declaring cohort, case-control and
+  cross-sectional studies, case series and narrative reviews now add {counts['declared_new']:,}
+  examples. In the same cross-validation, declared cohort studies were found 0.832 of the time
+  (was 0.495), cross-sectional studies 0.763 (was 0), narrative reviews 0.508 (was 0.288), and
+  precision for trials among declared records rose from 0.790 to 0.924 at the same recall
+  (0.973). On the indexed 1970s records trial precision moved from 0.727 to 0.696 at the same
+  recall (88 and 92 records read as trials), and case-report F1 stayed at 0.688. Declared
+  narrative reviews are still often read as systematic reviews when they say which databases they
+  searched. A title that declares its design is now taken at its word (the "with the title"
+  column). For tagger `tag-5` the test split was scored once.
 - **Direction.** Most effect errors are increased/decreased swaps (see the confusion matrix): table
   rows and sentences comparing several arms or outcomes, where the order of the arms decides the
   label. Training spans that name both arms are also learnt with the arms exchanged and the label
@@ -545,6 +563,7 @@ def main(argv=None) -> int:
     direction_sections, dir_targets = evaluate_direction(evidence, models, args.split)
     counts = {"records": len(records), **Counter(ex.split for ex in records), "declared": len(declared),
               "declared_test": sum(ex.split == TEST for ex in declared),
+              "declared_new": sum(ex.design not in _FIRST_DECLARED for ex in declared),
               "evidence": len(evidence), "evidence_test": sum(ex.split == TEST for ex in evidence)}
     args.out.write_text(render(record_sections, targets, direction_sections, dir_targets, counts))
     print(summary(targets, dir_targets))
