@@ -3,9 +3,10 @@
 - design: title/abstract tokens → the design NLM's publication types and MeSH imply
   (`indexing.design_label`), on indexed records (and recent unindexed records whose publisher
   supplied a design type) of the PMID-hashed train split; indexer metadata is never a feature.
-  Records whose title declares their design ("...: a randomized controlled trial") are also
-  learnt from their abstract alone, with that label (`corpus.declared_examples`): the indexed
-  records are mostly from the 1970s and hold few modern trials and reviews.
+  Records whose title declares their design ("...: a randomized controlled trial", "...: a
+  retrospective cohort study") are also learnt from their abstract alone, with that label
+  (`corpus.declared_examples`): the indexed records are mostly from the 1970s and hold few
+  modern trials, reviews or observational studies.
 - population: the same tokens → Humans / Animals / in-vitro check tags, indexed records only.
 - effect: Evidence Inference evidence spans → increased / decreased / no difference, train
   split by PMCID; spans naming both arms are also learnt with the arms exchanged (`mirrored`).
