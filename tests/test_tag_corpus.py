@@ -64,12 +64,37 @@ RECORDS = [json.loads(line) for line in FIXTURES.read_text(encoding="utf-8").spl
     ("Vasodilators in senile dementias: a review of the literature.", "narrative_review"),
     ("Androgen deprivation for salivary duct carcinoma: a case report and review of the literature.",
      "case_report"),
-    # A review that also reports patients, two primary designs at once, a review of cohort studies.
+    ("Intraoperative Monitoring of the Obese Patient Undergoing Surgery: A Narrative Review.", "narrative_review"),
+    ("Gamification as Online Teaching Strategy During COVID-19: A Mini-Review.", "narrative_review"),
+    ("Regional anesthesia in the time of COVID-19: a minireview.", "narrative_review"),
+    ("[Randomized controlled trial of ketamine in depression].", "rct"),
+    ("Pneumopericardium secondary to oesophageal cancer presenting as myocardial infarction: a case report.",
+     "case_report"),
+    ("Serum vitamin D status and metabolic syndrome: a systematic review and dose-response meta-analysis.",
+     "meta_analysis"),
+    ("Ketamine in depression: a randomised controlled trial (KETA).", "rct"),
+    ("Not all that glitters is COVID-19: a case series demonstrating the need for histopathology.", "case_series"),
+    # A review that also reports patients; a review of cohort studies.
     ("Calyceal diverticula: review of the literature, a hypothesis concerning its aetiology, and report of 17 "
      "cases.", None),
-    ("Frailty and falls: a cohort and cross-sectional study.", None),
     ("Statins and dementia: a systematic review of cohort studies.", "systematic_review"),
-    ("A nested case-control study within a cohort of ketamine users.", None),
+    # A study and a review, or two primary designs, at once: neither is the answer.
+    ("Frailty and falls: a cohort and cross-sectional study.", None),
+    ("Ketamine and suicidality: a prospective cohort study and systematic review.", None),
+    ("Esketamine for depression: a randomised controlled trial and updated meta-analysis.", None),
+    ("Case series and a systematic review concerning the level of the aortic bifurcation.", None),
+    # Part of a study, a notice about one, a method or a question about a design (real titles
+    # unless marked).
+    ("A nested case-control study within a cohort of ketamine users.", None),  # made up
+    ("Machine Learning-Based Prediction of Brain Tissue Infarction in Patients With Acute Ischemic Stroke Treated "
+     "With Theophylline as an Add-On to Thrombolytic Therapy: A Randomized Clinical Trial Subgroup Analysis.", None),
+    ("Emulating a randomized controlled trial with observational data: An introduction to the target trial "
+     "framework.", None),
+    ("Machine learning reduced workload with minimal risk of missing studies: development and evaluation of a "
+     "randomized controlled trial classifier for Cochrane Reviews.", None),
+    ("Correction to: Ketamine for pain in the emergency department: a cross-sectional study.", None),  # made up
+    ("Ketamine for suicidal ideation: time for a randomized controlled trial?", None),  # made up
+    ("The randomized controlled trial: gold standard or fool's gold?", None),  # made up
     ("Ketamine anaesthesia.", None),
     ("", None),
 ])
@@ -117,8 +142,7 @@ def test_declared_evaluation_scores_recall_and_precision_per_design_group():
 
 
 def test_the_tagger_takes_the_design_a_title_declares():
-    # An unindexed record whose abstract alone reads as a trial ("randomly selected" patients
-    # answering a questionnaire); its title says what it is.
+    # An unindexed record whose abstract could be one of several designs; its title says which.
     abstract = ("BACKGROUND: Little is known about sleep in shift workers. METHODS: 412 randomly selected nurses "
                 "completed a questionnaire. RESULTS: Poor sleep was reported by 61%. CONCLUSIONS: Sleep is poor.")
     for title, design in (("Sleep in nurses: a cross-sectional study.", "cross_sectional"),
@@ -127,8 +151,12 @@ def test_the_tagger_takes_the_design_a_title_declares():
         tags = tag_input(from_record({"pmid": 1, "title": title, "abstract": abstract}))
         assert (tags["design"], tags["design_source"]) == (design, "text")
         assert tags["design_confidence"] >= 0.9
-    # A title that declares nothing leaves the decision to the model and the rules.
-    assert declared_design("Sleep in nurses.") is None
+    # The declaration outranks trial words, and its confidence is not the model's confidence in
+    # another design.
+    trial_words = _cues_of("Patients were randomly assigned in this double-blind trial.")
+    assert apply_rules("rct", 0.99, trial_words, set())[0] == "rct"
+    assert apply_rules("rct", 0.99, trial_words, set(), declared="cohort") == ("cohort", 0.9)
+    assert apply_rules("cohort", 0.95, set(), set(), declared="cohort") == ("cohort", 0.95)
     # Reviews are left to the pooling rules: a "systematic review" that pools is a meta-analysis.
     pooled = abstract.replace("completed a questionnaire", "were pooled in a random-effects meta-analysis")
     tags = tag_input(from_record({"pmid": 2, "title": "Sleep in nurses: a systematic review.", "abstract": pooled}))
@@ -188,9 +216,14 @@ def test_the_synthesis_check_keeps_the_guess_when_nothing_else_is_known():
 
 def test_trial_words_do_not_overrule_a_letter_about_trials():
     # Title-only letters and editorials ("Transparency in RCT reporting") discuss trials; the
-    # model's reading as opinion stands unless the title declares a trial of its own.
+    # model's reading as opinion stands.
     found = _cues_of("Blinding, pragmatism, and the PRECIS-2 tool for designing and assessing randomized trials.")
     assert {"rand", "trial"} <= found
     assert apply_rules("opinion", 0.5, found, found)[0] == "opinion"
     assert apply_rules("other", 0.5, found, found)[0] == "rct"
+    # A title declaring a trial is one, unless it also reads as a viewpoint, or the trial is on animals.
     assert apply_rules("opinion", 0.5, found, found, declared="rct")[0] == "rct"
+    viewpoint = _cues_of("Viewpoint: ketamine for depression, a randomized controlled trial")
+    assert apply_rules("opinion", 0.5, viewpoint, viewpoint, declared="rct")[0] == "opinion"
+    animals = _cues_of("Pigs were randomly assigned in this randomized large animal trial.")
+    assert apply_rules("lab_experiment", 0.7, animals, set(), declared="rct")[0] == "lab_experiment"

@@ -51,6 +51,13 @@ def from_text(prediction: tuple, found: set[str], title_cues: set[str],
     return apply_rules(design, confidence, found, title_cues, declared)
 
 
+def _declared_trial_overread(declared: str, design: str, found: set[str], title_cues: set[str]) -> bool:
+    """A "randomized trial" in the title of an animal experiment ("a randomized large animal
+    trial") or of a letter or viewpoint the model reads as one: the rules below decide."""
+    return declared == "rct" and ((design == "lab_experiment" and "animal" in found)
+                                  or (design == "opinion" and "opinion" in title_cues))
+
+
 def apply_rules(design: str, confidence: float, found: set[str], title_cues: set[str],
                 declared: str | None = None) -> tuple[str, float]:
     """Refine the model's guess with cues; every branch is a phrasing the model under-learns."""
@@ -59,10 +66,11 @@ def apply_rules(design: str, confidence: float, found: set[str], title_cues: set
     if "editorial" in title_cues and design not in ("case_report", "guideline"):
         # "Editorial: why we published an inconclusive trial" discusses a trial, it is not one.
         return "opinion", max(confidence, 0.75)
-    if declared is not None and declared not in _SYNTHESES:
+    if declared is not None and declared not in _SYNTHESES and not _declared_trial_overread(
+            declared, design, found, title_cues):
         # The authors' own name for their design ("...: a retrospective cohort study"). Reviews are
         # left to the rules below, which tell a pooled review from one that does not pool.
-        return declared, max(confidence, _OVERRIDE_CONFIDENCE)
+        return declared, max(confidence, _OVERRIDE_CONFIDENCE) if design == declared else _OVERRIDE_CONFIDENCE
     synthesis = "sysrev" in found or ("dbsearch" in found and "synth" in found)
     if "meta" in title_cues or "metaself" in found or ("meta" in found and synthesis):
         return "meta_analysis", _OVERRIDE_CONFIDENCE
