@@ -237,17 +237,10 @@ def test_a_span_naming_both_arms_is_also_learnt_mirrored():
     assert mirrored(one) is None
 
 
-def test_outcome_patterns_do_not_change_with_string_hashing():
+def test_outcome_patterns_do_not_change_with_string_hashing(printed_under_hash_seeds):
     # Equal-length alternatives used to be ordered by set order, so on each run's hash seed, and
     # the alternative tried first decides the span a match covers.
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    code = ("from pipeline.claims import load_registry; from pipeline.tag.direction import prepare; "
-            "print([prepare(c).matcher.source for c in load_registry()])")
-    answers = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                              cwd=Path(__file__).resolve().parents[1],
-                              env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in range(4)}
+    answers = printed_under_hash_seeds(
+        "from pipeline.claims import load_registry; from pipeline.tag.direction import prepare; "
+        "print([prepare(c).matcher.source for c in load_registry()])")
     assert len(answers) == 1 and "|" in answers.pop()

@@ -109,19 +109,12 @@ def test_sample_size(text, n, phrase):
     assert found == n and phrase in source
 
 
-def test_sample_size_does_not_change_with_string_hashing():
+def test_sample_size_does_not_change_with_string_hashing(printed_under_hash_seeds):
     # From a real abstract: "One hundred" and "twenty-nine" both count; which one won used to
     # depend on set order, so on each run's hash seed.
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    code = ("from pipeline.tag.sample_size import sample_size; "
-            "print(sample_size('One hundred and twenty-nine patients were enrolled.'))")
-    answers = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                              cwd=Path(__file__).resolve().parents[1],
-                              env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in range(4)}
+    answers = printed_under_hash_seeds(
+        "from pipeline.tag.sample_size import sample_size; "
+        "print(sample_size('One hundred and twenty-nine patients were enrolled.'))")
     assert len(answers) == 1
 
 
