@@ -1,0 +1,90 @@
+"""What a tagger confidence means: how often tags given a confidence are right.
+
+An analyst who keeps `design_confidence >= 0.8` or `direction_confidence >= 0.9` in SQL is
+relying on the number being a probability. The evaluation checks it on held-out data: tags are
+grouped by confidence in tenths, and each group's share of right tags is set beside its mean
+confidence. The expected calibration error (ECE) is the gap between the two, averaged over
+tags; 0 means a confidence of 0.7 is right 70% of the time.
+"""
+from __future__ import annotations
+
+from .linear import JointScorer, LinearModel
+
+BINS = 10
+
+
+def reliability(correct: list[bool], confidence: list[float]) -> tuple[list[tuple[float, float, int, float, float]], float]:
+    """([(low, high, tags, share right, mean confidence) per non-empty tenth], ECE)."""
+    groups: dict[int, list[tuple[bool, float]]] = {}
+    for ok, c in zip(correct, confidence):
+        groups.setdefault(min(int(c * BINS), BINS - 1), []).append((ok, c))
+    rows, gap = [], 0.0
+    for b in sorted(groups):
+        items = groups[b]
+        right = sum(ok for ok, _ in items) / len(items)
+        mean = sum(c for _, c in items) / len(items)
+        rows.append((b / BINS, (b + 1) / BINS, len(items), right, mean))
+        gap += len(items) * abs(right - mean)
+    return rows, gap / max(1, len(correct))
+
+
+def table(correct: list[bool], confidence: list[float]) -> tuple[str, float]:
+    """A markdown reliability table and the ECE."""
+    rows, ece = reliability(correct, confidence)
+    lines = ["| confidence | tags | right | mean confidence |", "|---|---:|---:|---:|"]
+    lines += [f"| {low:.1f}–{high:.1f} | {n} | {right:.3f} | {mean:.3f} |" for low, high, n, right, mean in rows]
+    return "\n".join(lines), ece
+
+
+def uncalibrated(models: dict) -> dict:
+    """`models` with each calibrated model's scores multiplied back by its temperature: the
+    probabilities the fit itself gave, for comparison."""
+    out = dict(models)
+    for name, model in models.items():
+        t = model.meta.get("temperature") if isinstance(model, LinearModel) else None
+        if t:
+            out[name] = LinearModel(model.classes, model.vocab, model.weights * t, model.intercept * t,
+                                    {**model.meta, "temperature": 1.0})
+    out["joint"] = JointScorer({"design": out["design"], "population": out["population"]})
+    return out
+
+
+def confidence_section(design, design_raw, declared, direction, temperature: float) -> str:
+    """The evaluation's account of confidences: each argument is (right?, confidence) pairs from
+    the held-out split (`design_raw` from `uncalibrated` models)."""
+    design_table, design_ece = table(*zip(*design))
+    _, raw_ece = table(*zip(*design_raw))
+    _, declared_ece = table(*zip(*declared))
+    direction_table, direction_ece = table(*zip(*direction))
+    declared_right = sum(ok for ok, _ in declared) / len(declared)
+    declared_mean = sum(c for _, c in declared) / len(declared)
+    return f"""## What a confidence means
+
+`design_confidence` and a claim's `direction_confidence` are meant as probabilities: of tags given
+0.8, about 8 in 10 should be right. Below, held-out tags are grouped by confidence in tenths and
+each group's share of right tags is set beside its mean confidence; the expected calibration error
+(ECE) is the gap between the two averaged over tags (0 is perfect). A design from the indexer is
+not in these figures: it is the label itself.
+
+**Design, text only — all held-out NLM-indexed records** ({len(design)} tags, ECE {design_ece:.3f}).
+The design model's scores are divided by a temperature of {temperature:g}, fitted on the dev split
+by log loss when the model is trained (`train.calibrate`; it changes no design, only the
+probability). With the fit's own probabilities the ECE would be {raw_ece:.3f}: regularised over
+sixteen classes, the model understated how often it is right. Rules that decide a design outright
+report at least a fixed confidence (0.6–0.9); those tags are part of these figures.
+
+{design_table}
+
+On the {len(declared)} held-out records whose title declares the design, read from the abstract
+alone (the exact design, so a systematic review read as a meta-analysis is wrong), the mean
+confidence is {declared_mean:.3f} and {declared_right:.3f} are right (ECE {declared_ece:.3f}).
+
+**Direction relative to a claim — Evidence Inference test spans, end to end** ({len(direction)}
+tags, ECE {direction_ece:.3f}). A direction's confidence is the effect model's probability for the
+sentence shown (lowered when that sentence only stands in for the outcome) times the share of the
+record's scored result sentences that agree, weighted by their probabilities; `mixed` gets that
+share and `unclear` 0. The effect model is not rescaled, since the direction thresholds were chosen
+on its probabilities.
+
+{direction_table}
+"""
