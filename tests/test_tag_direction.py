@@ -244,3 +244,31 @@ def test_outcome_patterns_do_not_change_with_string_hashing(printed_under_hash_s
         "from pipeline.claims import load_registry; from pipeline.tag.direction import prepare; "
         "print([prepare(c).matcher.source for c in load_registry()])")
     assert len(answers) == 1 and "|" in answers.pop()
+
+
+def test_a_direction_is_as_likely_as_every_effect_that_reads_as_it():
+    from pipeline.tag.direction import reported_probability
+
+    probs = {"increased": 0.1, "decreased": 0.3, "no_difference": 0.6}
+    # "does not cause X": no change and a decrease both support it.
+    assert reported_probability(probs, "supports", "no_difference") == pytest.approx(0.9)
+    assert reported_probability(probs, "contradicts", "no_difference") == pytest.approx(0.1)
+    # "reduces X": only a decrease does.
+    assert reported_probability(probs, "supports", "decrease") == pytest.approx(0.3)
+    assert reported_probability(probs, "no_effect", "decrease") == pytest.approx(0.6)
+    # A conclusion that vouches for a benefit has no model probabilities: a fixed one is reported.
+    assert reported_probability(None, "supports", "increase") == 0.7
+
+
+def test_a_harm_claim_reported_as_not_caused_counts_both_readings_that_support_it():
+    from pipeline.tag.direction import direction_for
+    from pipeline.tag.effect import effect_tokens
+    from pipeline.tag.text import from_record
+
+    claim = prepare(claim_from_text("ketamine does not cause cystitis"))
+    found = direction_for(from_record(RECORDS[34092024]), claim, load_models()["effect"])
+    assert found["direction"] == "supports"
+    sentence = found["evidence_sentence"]
+    _, _, probs = load_models()["effect"].predict(effect_tokens(sentence, claim.masker, claim.polarity, claim.matcher))
+    # One sentence speaks for the outcome here, so the whole confidence is its two supporting readings.
+    assert found["confidence"] == pytest.approx(probs["no_difference"] + probs["decreased"], abs=1e-3)

@@ -27,7 +27,7 @@ __all__ = ["TAGGER_VERSION", "tag_record", "tag_input", "load_models", "MODELS_D
 MODELS_DIR = Path(__file__).with_name("models")
 _MODEL_FILES = ("design.json.gz", "population.json.gz", "effect.json.gz")
 # Bump the first part when rules change; the digest follows the trained artefacts.
-_RULES_VERSION = "5"
+_RULES_VERSION = "6"
 
 
 def _artefact_digest() -> str:

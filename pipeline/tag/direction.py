@@ -122,7 +122,8 @@ def direction_for(inp: TagInput, claim: PreparedClaim, model: LinearModel) -> di
 
     # The outcome test first: it is the cheaper one and it rules out more sentences.
     relevant = [s for s in pool if names_outcome and claim.matcher.search(s) and is_result(s)]
-    scored = _score(relevant, claim, model, 1.0)
+    reported: dict[str, float] = {}
+    scored = _score(relevant, claim, model, 1.0, reported)
     if not scored:
         rest = [s for s in pool if s not in relevant]
         # "No differences were found in any of the outcome measures" covers this outcome too.
@@ -131,7 +132,7 @@ def direction_for(inp: TagInput, claim: PreparedClaim, model: LinearModel) -> di
             # The abstract is about the outcome but reports it under other names (test scores,
             # scale abbreviations): result sentences about the intervention stand in.
             stand_ins += [s for s in rest if s not in stand_ins and claim.intervention.search(s) and is_result(s)]
-        scored = _score(stand_ins, claim, model, _FALLBACK_DISCOUNT)
+        scored = _score(stand_ins, claim, model, _FALLBACK_DISCOUNT, reported)
     if not scored:
         return unclear
     votes: dict[str, float] = {}
@@ -145,7 +146,7 @@ def direction_for(inp: TagInput, claim: PreparedClaim, model: LinearModel) -> di
                 "confidence": round(share, 3)}
     p, _, sentence = max(item for item in scored if item[1] == leader)
     return {"claim_id": claim.id, "direction": leader, "evidence_sentence": sentence,
-            "confidence": round(p * share, 3)}
+            "confidence": round(reported[sentence] * share, 3)}
 
 
 # "Our results support the rapid-onset, pro-cognitive effects of ketamine": conclusions that
@@ -157,18 +158,29 @@ _DOUBT = CaselessPattern(r"\b(?:no|not|lack|lacks|failed|fail|neither|nor|unclea
 _VOUCH_PROBABILITY = 0.7
 
 
-def _effect(sentence: str, claim: PreparedClaim, model: LinearModel) -> tuple[str, float]:
+def _effect(sentence: str, claim: PreparedClaim, model: LinearModel) -> tuple[str, float, dict | None]:
     if claim.polarity and _VOUCHES.search(sentence) and not _DOUBT.search(sentence):
-        return (INCREASED if claim.polarity > 0 else DECREASED), _VOUCH_PROBABILITY
-    effect, p, _ = model.predict(effect_tokens(sentence, claim.masker, claim.polarity, claim.matcher))
-    return effect, p
+        return (INCREASED if claim.polarity > 0 else DECREASED), _VOUCH_PROBABILITY, None
+    return model.predict(effect_tokens(sentence, claim.masker, claim.polarity, claim.matcher))
 
 
-def _score(pool: list[str], claim: PreparedClaim, model: LinearModel, weight: float) -> list:
-    """(weighted probability, direction, sentence) for each sentence the model is sure enough of."""
+def reported_probability(probs: dict[str, float] | None, direction: str, supporting: str) -> float:
+    """The probability that a sentence reads as `direction`: every effect that maps to it counts
+    (no change and a decrease both support "does not cause X")."""
+    if probs is None:
+        return _VOUCH_PROBABILITY
+    return sum(p for effect, p in probs.items() if map_effect(effect, supporting) == direction)
+
+
+def _score(pool: list[str], claim: PreparedClaim, model: LinearModel, weight: float,
+           reported: dict[str, float]) -> list:
+    """(weighted probability, direction, sentence) for each sentence the model is sure enough of;
+    `reported` gets each such sentence's `reported_probability`, weighted the same."""
     out = []
     for sentence in pool[:_MAX_SCORED]:
-        effect, p = _effect(sentence, claim, model)
+        effect, p, probs = _effect(sentence, claim, model)
         if p >= _MIN_PROBABILITY:
-            out.append((p * weight, map_effect(effect, claim.supporting_direction), sentence))
+            direction = map_effect(effect, claim.supporting_direction)
+            out.append((p * weight, direction, sentence))
+            reported[sentence] = weight * reported_probability(probs, direction, claim.supporting_direction)
     return out
