@@ -146,15 +146,15 @@ def _studies_sql(where: str, limit: int | None) -> str:
         return f"{t}is_retracted, coalesce({t}cebm_level, 9), {t}pub_year DESC NULLS LAST, {t}pmid"
     return f"""
         WITH picked AS (
-            SELECT pmid, pub_year, design, design_source, population, sample_size, direction,
-                   evidence_sentence, is_retracted, is_indirect, cebm_level
+            SELECT pmid, pub_year, design, design_source, design_confidence, population, sample_size,
+                   direction, direction_confidence, evidence_sentence, is_retracted, is_indirect, cebm_level
             FROM evidence_links WHERE {where}
             ORDER BY {order('')} {'' if limit is None else f'LIMIT {int(limit)}'}
         )
         SELECT p.pmid, a.title, p.pub_year AS year, a.journal,
                coalesce(l.design_label, p.design, 'untagged') AS design, p.design_source,
-               coalesce(p.population, 'unknown') AS population, p.sample_size AS n,
-               p.direction, p.evidence_sentence, p.is_retracted, p.is_indirect,
+               p.design_confidence, coalesce(p.population, 'unknown') AS population, p.sample_size AS n,
+               p.direction, p.direction_confidence, p.evidence_sentence, p.is_retracted, p.is_indirect,
                {PUBMED.format(pmid='p.pmid')} AS pubmed_url
         FROM picked p JOIN articles a USING (pmid)
         LEFT JOIN v_design_levels l ON l.design = p.design

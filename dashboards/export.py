@@ -11,8 +11,9 @@ import pandas as pd
 
 from dashboards import charts, data, ris
 
-CSV_COLUMNS = ["pmid", "title", "year", "journal", "design", "design_source", "population", "n",
-               "direction", "evidence_sentence", "is_retracted", "is_indirect", "pubmed_url"]
+CSV_COLUMNS = ["pmid", "title", "year", "journal", "design", "design_source", "design_confidence", "population",
+               "n", "direction", "direction_confidence", "evidence_sentence", "is_retracted", "is_indirect",
+               "pubmed_url"]
 DESIGN_FROM = {"indexer": " (from the record's publication types)",
                 "text": " (read from title and abstract by the tagger)"}
 

@@ -180,6 +180,12 @@ def test_claim_detail_shows_the_summary_charts_and_every_study(published, use_st
     sources = dict(sql(published, "SELECT pmid, design_source FROM v_claim_evidence WHERE claim_id = ?",
                        [claim_id]))
     assert dict(zip(shown["pubmed_url"].str.extract(r"/(\d+)/$")[0].astype(int), shown["design_source"])) == sources
+    # Each tag's confidence is shown beside it, as stored.
+    stored = {pmid: (design, direction) for pmid, design, direction in sql(
+        published, "SELECT pmid, design_confidence, direction_confidence FROM v_claim_evidence WHERE claim_id = ?",
+        [claim_id])}
+    pmids = shown["pubmed_url"].str.extract(r"/(\d+)/$")[0].astype(int)
+    assert {p: (d, r) for p, d, r in zip(pmids, shown["design_confidence"], shown["direction_confidence"])} == stored
     assert at.query_params["claim"] == claim_id
     assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download RIS"]
 

@@ -112,8 +112,8 @@ st.markdown(f"**Studies** — {common.plural(total, 'record')}, retracted ones i
 table = studies.assign(direction=studies["direction"].map(charts.direction_label),
                        retracted=studies["is_retracted"].map({True: "RETRACTED", False: ""}))
 st.dataframe(
-    table[["pubmed_url", "title", "year", "journal", "design", "design_source", "population", "n",
-           "direction", "evidence_sentence", "retracted", "is_indirect"]],
+    table[["pubmed_url", "title", "year", "journal", "design", "design_source", "design_confidence", "population",
+           "n", "direction", "direction_confidence", "evidence_sentence", "retracted", "is_indirect"]],
     hide_index=True, width="stretch",
     column_config={
         "pubmed_url": st.column_config.LinkColumn(
@@ -127,10 +127,18 @@ st.dataframe(
             help="indexer: the record's publication types and MeSH (NLM's indexers, or the "
                  "publisher's types on a record not indexed yet); text: read from title and abstract "
                  "by the tagger, which is less reliable (docs/evaluation.md)"),
+        "design_confidence": st.column_config.NumberColumn(
+            "Design conf.", format="%.2f", width="small",
+            help="how likely the design is right: of text-read designs at 0.8, about 8 in 10 are "
+                 "(measured on held-out records, docs/evaluation.md)"),
         "population": st.column_config.TextColumn("Population", width="small"),
         "n": st.column_config.NumberColumn("N", help="sample size reported in the abstract",
                                            width="small"),
         "direction": st.column_config.TextColumn("Direction", width="small"),
+        "direction_confidence": st.column_config.NumberColumn(
+            "Direction conf.", format="%.2f", width="small",
+            help="how likely the direction is right (0 when unclear); on held-out data directions "
+                 "are right somewhat more often than this says (docs/evaluation.md)"),
         "evidence_sentence": st.column_config.TextColumn("Evidence sentence", width="large"),
         "retracted": st.column_config.TextColumn("Retraction", width="small"),
         "is_indirect": st.column_config.CheckboxColumn(
