@@ -129,16 +129,16 @@ st.dataframe(
                  "by the tagger, which is less reliable (docs/evaluation.md)"),
         "design_confidence": st.column_config.NumberColumn(
             "Design conf.", format="%.2f", width="small",
-            help="how likely the design is right: of text-read designs at 0.8, about 8 in 10 are "
-                 "(measured on held-out records, docs/evaluation.md)"),
+            help="how likely the design is right: of designs read from text at 0.8, about 8 in 10 "
+                 "were right on held-out records (docs/evaluation.md)"),
         "population": st.column_config.TextColumn("Population", width="small"),
         "n": st.column_config.NumberColumn("N", help="sample size reported in the abstract",
                                            width="small"),
         "direction": st.column_config.TextColumn("Direction", width="small"),
         "direction_confidence": st.column_config.NumberColumn(
             "Direction conf.", format="%.2f", width="small",
-            help="how likely the direction is right (0 when unclear); on held-out data directions "
-                 "are right somewhat more often than this says (docs/evaluation.md)"),
+            help="how likely the direction is right (0 when unclear); on held-out data, directions "
+                 "at 0.6 and above were right somewhat more often than this says (docs/evaluation.md)"),
         "evidence_sentence": st.column_config.TextColumn("Evidence sentence", width="large"),
         "retracted": st.column_config.TextColumn("Retraction", width="small"),
         "is_indirect": st.column_config.CheckboxColumn(

@@ -141,10 +141,10 @@ def direction_for(inp: TagInput, claim: PreparedClaim, model: LinearModel) -> di
     leader = max(votes, key=votes.get)
     share = votes[leader] / sum(votes.values())
     if share < 2 / 3:
-        p, _, sentence = max(scored)
+        _, _, sentence = max(scored)
         return {"claim_id": claim.id, "direction": MIXED, "evidence_sentence": sentence,
                 "confidence": round(share, 3)}
-    p, _, sentence = max(item for item in scored if item[1] == leader)
+    _, _, sentence = max(item for item in scored if item[1] == leader)
     return {"claim_id": claim.id, "direction": leader, "evidence_sentence": sentence,
             "confidence": round(reported[sentence] * share, 3)}
 

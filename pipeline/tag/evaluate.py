@@ -20,7 +20,7 @@ from pipeline.config import REPO_ROOT
 from . import TAGGER_VERSION, load_models, tag_input
 from .corpus import (DEV, TEST, TRAIN, declared_examples, evidence_examples, pubmed_articles, record_examples,
                      shared_dir)
-from .direction import DIRECTIONS, direction_for, map_effect, prepare
+from .direction import DIRECTIONS, MIXED, UNCLEAR, direction_for, map_effect, prepare
 from .effect import EFFECTS
 from .intervals import MIN_SUPPORT, RESAMPLES, bootstrap_f1, span, wilson
 from .reliability import confidence_section, uncalibrated
@@ -159,11 +159,10 @@ def evaluate_records(records, models, split: str = TEST) -> tuple[list[str], dic
     targets["indexer_baseline"] = commonest[0][1] / len(with_type) if commonest else 0.0
 
     raw_models = uncalibrated(models)
+    raw = {e.pmid: tag_input(text_only(e.inp), None, raw_models) for e in indexed}
     targets["confidence"] = {
-        "design": [(as_nlm(predicted[e.pmid]["design"]) == e.design, predicted[e.pmid]["design_confidence"])
-                   for e in indexed],
-        "design_raw": [(as_nlm((t := tag_input(text_only(e.inp), None, raw_models))["design"]) == e.design,
-                        t["design_confidence"]) for e in indexed]}
+        name: [(as_nlm(tags[e.pmid]["design"]) == e.design, tags[e.pmid]["design_confidence"]) for e in indexed]
+        for name, tags in (("design", predicted), ("design_raw", raw))}
 
     sized = [predicted[e.pmid]["sample_size"] is not None for e in test if e.has_abstract]
     targets["sample_size_coverage"] = (sum(sized), len(sized))
@@ -292,7 +291,7 @@ def evaluate_direction(evidence, models, split: str = TEST) -> tuple[list[str], 
         gold, pred, list(EFFECTS), train_major, rows="Evidence Inference label", cols="predicted")
     out = [text]
 
-    gold_dir, pred_dir, pred_claim, confident = [], [], [], []
+    gold_dir, pred_dir, pred_claim, confident, held_back = [], [], [], [], Counter()
     for ex in test:
         supporting = _claim_direction(ex)
         gold_dir.append(map_effect(ex.label, supporting))
@@ -303,7 +302,10 @@ def evaluate_direction(evidence, models, split: str = TEST) -> tuple[list[str], 
         inp = TagInput(title="", abstract=ex.evidence, sections=[("RESULTS", ex.evidence)])
         found = direction_for(inp, prepared, model)
         pred_dir.append(found["direction"])
-        confident.append((found["direction"] == gold_dir[-1], found["confidence"]))
+        if found["direction"] in (MIXED, UNCLEAR):
+            held_back[found["direction"]] += 1  # never a span's label: always "wrong" here
+        else:
+            confident.append((found["direction"] == gold_dir[-1], found["confidence"]))
         # The `tag` interface: the span as the abstract, the claim as one free-text sentence.
         inp = TagInput(title="", abstract=ex.evidence)
         pred_claim.append(tag_input(inp, [claim_sentence(ex, supporting)], models)["directions"][0]["direction"])
@@ -322,7 +324,8 @@ def evaluate_direction(evidence, models, split: str = TEST) -> tuple[list[str], 
                  "effect_interval": by_article(test, gold, pred, EFFECTS),
                  "direction_interval": by_article(test, gold_dir, pred_dir, DIRECTIONS[:3]),
                  "claim_interval": by_article(test, gold_dir, pred_claim, DIRECTIONS[:3]),
-                 "n_direction": len(test), "n_articles": len({ex.pmcid for ex in test}), "confidence": confident}
+                 "n_direction": len(test), "n_articles": len({ex.pmcid for ex in test}), "confidence": confident,
+                 "held_back": held_back}
 
 
 def _f1(score: dict) -> str:
@@ -400,7 +403,7 @@ def declared_summary(scores: dict) -> str:
             "see the last design section): " + "; ".join(parts) + ".")
 
 
-def render(record_sections, targets, direction_sections, dir_targets, counts, temperature: float) -> str:
+def render(record_sections, targets, direction_sections, dir_targets, counts, models_meta: dict) -> str:
     covered, with_abstract = targets["sample_size_coverage"]
     return f"""# Tagger evaluation
 
@@ -557,7 +560,8 @@ unit tests check it on real sentences instead.
   or gives only table numbers.
 
 {confidence_section(targets["confidence"]["design"], targets["confidence"]["design_raw"],
-                    targets["declared"]["confidence"], dir_targets["confidence"], temperature)}
+                    targets["declared"]["confidence"], dir_targets["confidence"], dir_targets["held_back"],
+                    models_meta)}
 ## Design and population
 
 {chr(10).join(record_sections)}
@@ -592,7 +596,8 @@ def main(argv=None) -> int:
               "declared_new": sum(ex.design not in _FIRST_DECLARED for ex in declared),
               "evidence": len(evidence), "evidence_test": sum(ex.split == TEST for ex in evidence)}
     args.out.write_text(render(record_sections, targets, direction_sections, dir_targets, counts,
-                               models["design"].meta.get("temperature", 1.0)))
+                               {"temperature": models["design"].meta.get("temperature", 1.0),
+                                "classes": len(models["design"].classes)}))
     print(summary(targets, dir_targets))
     return 0
 

@@ -12,8 +12,8 @@
   split by PMCID; spans naming both arms are also learnt with the arms exchanged (`mirrored`).
 
 Hyperparameters were chosen on the dev split (`--tune` reprints that search), and the design
-model's probabilities are rescaled to its dev-split accuracy (`calibrate`); the test split is only
-read by `evaluate`. Fits are deterministic (lbfgs, fixed data order), so the same inputs
+model's scores are divided by a temperature fitted on dev by log loss (`calibrate`); the test
+split is only read by `evaluate`. Fits are deterministic (lbfgs, fixed data order), so the same inputs
 give byte-identical artefacts in `pipeline/tag/models/`.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ PARAMS = {
 }
 # Weights this small change no prediction; dropping them keeps each artefact well under 1 MB.
 PRUNE_BELOW = 0.02
-# Models whose probabilities are rescaled to match dev-split accuracy (`calibrate`). Only design:
+# Models whose scores are divided by a temperature fitted on dev (`calibrate`). Only design:
 # its probability is only ever reported, while population and effect probabilities also pass
 # thresholds chosen on dev ("mixed" above 0.6, an effect above 0.5), which a rescale would move.
 CALIBRATED = ("design",)
@@ -105,12 +105,10 @@ def temperature(model: LinearModel, rows) -> float:
 
 
 def calibrate(model: LinearModel, rows) -> LinearModel:
-    """`model` with its scores divided by the dev-split `temperature`, recorded in its meta."""
+    """A copy of `model` with its scores divided by the dev-split `temperature`, recorded in its meta."""
     t = temperature(model, rows)
-    model.weights = model.weights / t
-    model.intercept = model.intercept / t
-    model.meta["temperature"] = t
-    return model
+    return LinearModel(model.classes, model.vocab, model.weights / t, model.intercept / t,
+                       {**model.meta, "temperature": t})
 
 
 def macro_f1(gold, pred) -> float:
@@ -195,7 +193,9 @@ def main(argv=None) -> int:
         path = args.out / f"{name}.json.gz"
         model.save(path)
         summary[name] = {"features": len(model.vocab), "classes": model.classes, "train_examples": len(train),
-                         "bytes": path.stat().st_size, "temperature": model.meta.get("temperature", 1.0)}
+                         "bytes": path.stat().st_size}
+        if "temperature" in model.meta:
+            summary[name]["temperature"] = model.meta["temperature"]
         log(f"train: {name}: {len(train)} examples, {len(model.vocab)} features, {path.stat().st_size:,} bytes")
     (args.out / "training.json").write_text(json.dumps({"params": PARAMS, "models": summary}, indent=2) + "\n")
     return 0
