@@ -47,7 +47,11 @@ def load_models() -> dict[str, LinearModel]:
     if missing:
         raise FileNotFoundError(f"tagger models missing from {MODELS_DIR}: {', '.join(missing)} "
                                 "(run `python -m pipeline.tag.train`)")
-    models = {n.split(".")[0]: LinearModel.load(MODELS_DIR / n) for n in _MODEL_FILES}
+    return with_joint({n.split(".")[0]: LinearModel.load(MODELS_DIR / n) for n in _MODEL_FILES})
+
+
+def with_joint(models: dict) -> dict:
+    """`models` with the "joint" scorer that `tag_input` reads design and population from."""
     models["joint"] = JointScorer({"design": models["design"], "population": models["population"]})
     return models
 

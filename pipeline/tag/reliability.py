@@ -9,7 +9,8 @@ tags; 0 means a confidence of 0.7 is right 70% of the time.
 from __future__ import annotations
 
 from .direction import MIXED, UNCLEAR
-from .linear import JointScorer, LinearModel
+from . import with_joint
+from .linear import LinearModel
 
 BINS = 10
 
@@ -48,8 +49,7 @@ def uncalibrated(models: dict) -> dict:
         if t:
             out[name] = LinearModel(model.classes, model.vocab, model.weights * t, model.intercept * t,
                                     {**model.meta, "temperature": 1.0})
-    out["joint"] = JointScorer({"design": out["design"], "population": out["population"]})
-    return out
+    return with_joint(out)
 
 
 def _mean(pairs, at: int) -> float:
